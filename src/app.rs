@@ -1,0 +1,409 @@
+//! The orchestrator: resolves the configuration, runs the stages of each
+//! command in order, prints summaries and timings. Holds no statistics logic.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+
+use crate::cli::{Cli, Command, GenDataArgs, SnapshotArgs};
+use crate::config::Config;
+use crate::deltas::{self, WeekOverWeek};
+use crate::ingest::{self, Dataset, FxRates, IngestError, IssueKind};
+use crate::model::IsoWeek;
+use crate::roles::Catalog;
+use crate::stats::{self, Snapshot};
+use crate::store::{self, SnapshotStore};
+
+/// Weeks of history the weekly job keeps stored (for the trend charts).
+pub const HISTORY_WEEKS: usize = 12;
+
+/// Exit codes of spec section 9.
+pub mod exit {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// Anything else.
+    pub const FAILURE: u8 = 1;
+    /// Bad arguments or config.
+    pub const USAGE: u8 = 2;
+    /// Bad input data.
+    pub const DATA: u8 = 65;
+    /// A service is unavailable.
+    pub const UNAVAILABLE: u8 = 69;
+    /// Partly done; rerun to resume.
+    pub const TEMPFAIL: u8 = 75;
+}
+
+/// An error that carries its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Fatal {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Fatal {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Fatal { code, message: message.into() }
+    }
+}
+
+/// The exit code for an error: the first [`Fatal`] or [`IngestError`] in its chain.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Fatal>() {
+            return f.code;
+        }
+        if cause.downcast_ref::<IngestError>().is_some() {
+            return exit::DATA;
+        }
+    }
+    exit::FAILURE
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    if let Command::GenData(args) = &cli.command {
+        return gen_data(args, cli.quiet);
+    }
+    let as_of = resolve_today(cli.as_of)?;
+    let mut cfg = Config::load(cli.config.as_deref(), as_of)
+        .map_err(|e| Fatal::new(exit::USAGE, format!("{e:#}")))?;
+    if let Some(p) = &cli.postings {
+        cfg.postings = p.clone();
+    }
+    let out = Printer { quiet: cli.quiet };
+    match &cli.command {
+        Command::Validate => validate(&cfg, &out),
+        Command::Snapshot(args) => snapshot(&cfg, args, &out),
+        Command::Deltas(arg) => {
+            let d = deltas_for(&cfg, arg.week)?;
+            let mut stdout = std::io::stdout().lock();
+            std::io::Write::write_all(&mut stdout, &store::to_json(&d)?)?;
+            Ok(())
+        }
+        Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
+        Command::GenData(_) => unreachable!("handled above"),
+    }
+}
+
+/// "Today": `--as-of`, else `SOURCE_DATE_EPOCH`, else the clock (read here only).
+fn resolve_today(flag: Option<NaiveDate>) -> Result<NaiveDate> {
+    if let Some(d) = flag {
+        return Ok(d);
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs: i64 = epoch.trim().parse().map_err(|_| {
+            Fatal::new(exit::USAGE, format!("SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds"))
+        })?;
+        return chrono::DateTime::from_timestamp(secs, 0)
+            .map(|d| d.date_naive())
+            .ok_or_else(|| Fatal::new(exit::USAGE, "SOURCE_DATE_EPOCH is out of range").into());
+    }
+    #[allow(clippy::disallowed_methods, reason = "the one place the clock is read")]
+    Ok(chrono::Utc::now().date_naive())
+}
+
+/// Prints progress and summaries to stderr unless quiet.
+struct Printer {
+    quiet: bool,
+}
+
+impl Printer {
+    fn say(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", text.as_ref());
+        }
+    }
+}
+
+/// The inputs every data command reads.
+struct Inputs {
+    catalog: Catalog,
+    data: Dataset,
+}
+
+fn load_inputs(cfg: &Config) -> Result<Inputs> {
+    let catalog = Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let fx = FxRates::load(&cfg.fx).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let files = ingest::expand(&cfg.postings)?;
+    let data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
+    Ok(Inputs { catalog, data })
+}
+
+/// Fails with exit 65 when too many rows were rejected.
+fn check_rejects(cfg: &Config, data: &Dataset) -> Result<()> {
+    if data.reject_ratio() <= cfg.max_reject_ratio {
+        return Ok(());
+    }
+    let files: Vec<&str> = data.files.iter().map(|f| f.path.as_str()).collect();
+    let mut msg = format!(
+        "{}: {} of {} rows rejected ({:.1}%), above max_reject_ratio {}; nothing written",
+        files.join(", "),
+        data.rows_rejected,
+        data.rows_read,
+        data.reject_ratio() * 100.0,
+        cfg.max_reject_ratio
+    );
+    for i in data.issues.iter().filter(|i| i.kind == IssueKind::Rejected).take(10) {
+        let _ = write!(msg, "\n  {}:{}: {}: {} (id '{}')", i.file, i.line, i.field, i.reason, i.id);
+    }
+    Err(Fatal::new(exit::DATA, msg).into())
+}
+
+/// The data-quality summary printed by every run.
+pub fn quality_summary(data: &Dataset) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "data quality: {} rows read from {} file{}",
+        data.rows_read,
+        data.files.len(),
+        if data.files.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        s,
+        "  rejected:            {} ({:.2}%)",
+        data.rows_rejected,
+        data.reject_ratio() * 100.0
+    );
+    let excluded: Vec<String> =
+        data.salaries_excluded.iter().map(|(k, v)| format!("{}: {v}", k.label())).collect();
+    let _ = writeln!(
+        s,
+        "  salaries excluded:   {}{}",
+        data.salaries_excluded_total(),
+        if excluded.is_empty() { String::new() } else { format!(" ({})", excluded.join(", ")) }
+    );
+    let _ = write!(s, "  unclassified titles: {}", data.unclassified);
+    s
+}
+
+/// The default week: the earlier of the last complete ISO week by the clock
+/// and the week of the newest `posted_at`.
+pub fn default_week(as_of: NaiveDate, data: &Dataset) -> Option<IsoWeek> {
+    let last_complete = IsoWeek::containing(as_of).prev();
+    data.newest_posted().map(|d| IsoWeek::containing(d).min(last_complete))
+}
+
+fn week_or_default(cfg: &Config, week: Option<IsoWeek>, data: &Dataset) -> Result<IsoWeek> {
+    match week {
+        Some(w) => Ok(w),
+        None => default_week(cfg.as_of, data)
+            .ok_or_else(|| Fatal::new(exit::DATA, "no postings, so no default week").into()),
+    }
+}
+
+fn validate(cfg: &Config, out: &Printer) -> Result<()> {
+    let inputs = load_inputs(cfg)?;
+    let data = &inputs.data;
+    out.say(quality_summary(data));
+    let shown = 20;
+    for i in data.issues.iter().take(shown) {
+        let kind = match i.kind {
+            IssueKind::Rejected => "rejected",
+            IssueKind::Warning => "warning",
+        };
+        out.say(format!("{}:{}: {kind}: {}: {} (id '{}')", i.file, i.line, i.field, i.reason, i.id));
+    }
+    if data.issues.len() > shown {
+        out.say(format!("… and {} more", data.issues.len() - shown));
+    }
+    check_rejects(cfg, data)
+}
+
+/// `rejected.csv`: rejected rows and warnings with file, line, id and reason.
+fn write_rejected(path: &Path, data: &Dataset) -> Result<()> {
+    store::write_atomic_with(path, |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record(["file", "line", "id", "kind", "field", "reason"])?;
+        for i in &data.issues {
+            c.serialize(i)?;
+        }
+        c.flush()?;
+        Ok(())
+    })
+}
+
+fn week_dir(cfg: &Config, week: IsoWeek) -> PathBuf {
+    cfg.output_dir.join(week.to_string())
+}
+
+fn parse_range(text: &str) -> Result<Vec<IsoWeek>> {
+    let bad = || Fatal::new(exit::USAGE, format!("--weeks '{text}' is not a range like 2026-W30..2026-W47"));
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b): (IsoWeek, IsoWeek) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if b < a {
+        return Err(bad().into());
+    }
+    Ok(a.through(b))
+}
+
+/// Computes and stores the given weeks; stored ones are kept unless `recompute`.
+/// Returns (week, computed?) per week.
+fn store_weeks(
+    cfg: &Config,
+    inputs: &Inputs,
+    weeks: &[IsoWeek],
+    recompute: bool,
+) -> Result<Vec<(IsoWeek, bool)>> {
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let mut done = Vec::new();
+    for &w in weeks {
+        if store.contains(w) && !recompute {
+            done.push((w, false));
+            continue;
+        }
+        let snap = stats::snapshot(&inputs.data, &inputs.catalog, w, cfg.min_salary_sample);
+        store.save(&snap)?;
+        write_rejected(&week_dir(cfg, w).join("rejected.csv"), &inputs.data)?;
+        done.push((w, true));
+    }
+    Ok(done)
+}
+
+fn snapshot(cfg: &Config, args: &SnapshotArgs, out: &Printer) -> Result<()> {
+    let inputs = load_inputs(cfg)?;
+    out.say(quality_summary(&inputs.data));
+    check_rejects(cfg, &inputs.data)?;
+    let weeks = match &args.weeks {
+        Some(r) => parse_range(r)?,
+        None => vec![week_or_default(cfg, args.week, &inputs.data)?],
+    };
+    for (w, computed) in store_weeks(cfg, &inputs, &weeks, args.recompute)? {
+        let path = SnapshotStore::new(&cfg.snapshots_dir).path(w);
+        if computed {
+            out.say(format!("{w}: snapshot written to {}", cfg.display_path(&path)));
+        } else {
+            out.say(format!("{w}: stored snapshot kept (use --recompute to rebuild it)"));
+        }
+    }
+    Ok(())
+}
+
+/// Deltas of `week` (default: as in spec section 4) against the stored week before.
+fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let week = match week {
+        Some(w) => w,
+        None => match load_inputs(cfg) {
+            Ok(inputs) => week_or_default(cfg, None, &inputs.data)?,
+            // Without postings, the newest stored week that is complete.
+            Err(_) => {
+                let last_complete = IsoWeek::containing(cfg.as_of).prev();
+                store.weeks()?.into_iter().rfind(|w| *w <= last_complete).ok_or_else(|| {
+                    Fatal::new(exit::FAILURE, "no stored snapshot; run `salarytrends snapshot` first")
+                })?
+            }
+        },
+    };
+    let cur = store.load(week)?.ok_or_else(|| {
+        Fatal::new(
+            exit::FAILURE,
+            format!("no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"),
+        )
+    })?;
+    let prev = store.load(week.prev())?;
+    Ok(deltas::week_over_week(prev.as_ref(), &cur))
+}
+
+fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
+    let started = Instant::now();
+    let t = Instant::now();
+    let inputs = load_inputs(cfg)?;
+    out.say(quality_summary(&inputs.data));
+    check_rejects(cfg, &inputs.data)?;
+    let ingest_ms = t.elapsed().as_millis();
+    let week = week_or_default(cfg, week, &inputs.data)?;
+
+    // The week and the history the trend charts need, from the first week with data.
+    let t = Instant::now();
+    let oldest = inputs.data.postings.iter().map(|p| p.posted).min().map(IsoWeek::containing);
+    let weeks: Vec<IsoWeek> =
+        week.trailing(HISTORY_WEEKS).into_iter().filter(|w| oldest.is_some_and(|o| *w >= o)).collect();
+    let done = store_weeks(cfg, &inputs, &weeks, false)?;
+    let computed: Vec<String> =
+        done.iter().filter(|(_, c)| *c).map(|(w, _)| w.to_string()).collect();
+    let snapshot_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let cur: Snapshot = store.load(week)?.context("the week's snapshot was just stored")?;
+    let prev = store.load(week.prev())?;
+    let d = deltas::week_over_week(prev.as_ref(), &cur);
+    let dir = week_dir(cfg, week);
+    write_rejected(&dir.join("rejected.csv"), &inputs.data)?;
+    let deltas_path = dir.join("deltas.json");
+    let bytes = store::to_json(&d)?;
+    let deltas_new = std::fs::read(&deltas_path).ok().as_deref() != Some(&bytes[..]);
+    if deltas_new {
+        store::write_atomic(&deltas_path, &bytes)?;
+    }
+    let deltas_ms = t.elapsed().as_millis();
+
+    out.say(format!("\nweek {week} ({} to {})", week.monday(), week.sunday()));
+    out.say(market_line(&d));
+    out.say(movers(&d));
+    out.say("\nstages:");
+    out.say(format!("  ingest     {ingest_ms:>6} ms  {} postings accepted", inputs.data.postings.len()));
+    out.say(format!(
+        "  snapshots  {snapshot_ms:>6} ms  {}",
+        if computed.is_empty() {
+            format!("{} weeks already stored, nothing recomputed", done.len())
+        } else {
+            format!("computed {} ({} already stored)", computed.join(", "), done.len() - computed.len())
+        }
+    ));
+    out.say(format!(
+        "  deltas     {deltas_ms:>6} ms  {}",
+        if deltas_new { format!("written to {}", cfg.display_path(&deltas_path)) } else { "unchanged".into() }
+    ));
+    out.say(format!("done in {} ms", started.elapsed().as_millis()));
+    Ok(())
+}
+
+fn market_line(d: &WeekOverWeek) -> String {
+    let m = &d.market.open_positions;
+    let cur = m.cur.unwrap_or(0.0);
+    match (m.abs, m.pct) {
+        (Some(a), Some(p)) => {
+            format!("market: {cur:.0} open AI positions ({a:+.0}, {:+.1}% on {})", p * 100.0, d.previous_week.map(|w| w.to_string()).unwrap_or_default())
+        }
+        _ => format!("market: {cur:.0} open AI positions (first week on record)"),
+    }
+}
+
+fn movers(d: &WeekOverWeek) -> String {
+    let mut v: Vec<_> = d.roles.iter().filter_map(|r| Some((r, r.open_positions.pct?))).collect();
+    v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.slug.cmp(&b.0.slug)));
+    let mut s = String::from("top movers by open positions:");
+    if v.is_empty() {
+        s.push_str(" none (no previous week stored)");
+    }
+    for (r, p) in v.iter().take(3) {
+        let arrow = if *p > 0.0 { '▲' } else if *p < 0.0 { '▼' } else { '=' };
+        let _ = write!(
+            s,
+            "\n  {arrow} {:<28} {:>6.0} ({:+.1}%)",
+            r.name,
+            r.open_positions.cur.unwrap_or(0.0),
+            p * 100.0
+        );
+    }
+    s
+}
+
+fn gen_data(args: &GenDataArgs, quiet: bool) -> Result<()> {
+    let summary = crate::gendata::generate(args)?;
+    if !quiet {
+        eprintln!(
+            "wrote {} postings over {} weeks for {} roles to {}",
+            summary.rows, summary.weeks, summary.roles, summary.postings_path
+        );
+    }
+    Ok(())
+}

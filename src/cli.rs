@@ -1,0 +1,134 @@
+//! Command-line arguments (clap derive). Raw values only; `app` resolves them.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::IsoWeek;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   done
+  1   anything else (a bug, a file that cannot be written, a refused send)
+  2   usage: bad arguments or a bad config file
+  65  bad input data: a file error or too many rejected rows (nothing written)
+  69  a service (SMTP) unavailable
+  75  partly done: rerun to resume";
+
+/// Weekly AI salary trends from job postings: snapshots, week-over-week
+/// deltas, role-pair reports and the newsletter.
+#[derive(Debug, Parser)]
+#[command(name = "salarytrends", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Config file (default: ./salarytrends.toml when present)
+    #[arg(long, global = true, env = "SALARYTRENDS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Postings file or glob, instead of the config's `postings`
+    #[arg(long, global = true, value_name = "PATH")]
+    pub postings: Option<PathBuf>,
+    /// Take this date as today (default: SOURCE_DATE_EPOCH, else the clock)
+    #[arg(long, global = true, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Print less: only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command to run
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and check the postings; print the data-quality summary.
+    ///
+    /// Example: salarytrends validate --postings 'incoming/*.csv'
+    #[command(after_help = EXIT_CODES)]
+    Validate,
+    /// Compute and store the snapshot of a week (or backfill a range).
+    ///
+    /// A stored week is kept unless --recompute is given.
+    /// Example: salarytrends snapshot --weeks 2026-W30..2026-W47
+    #[command(after_help = EXIT_CODES)]
+    Snapshot(SnapshotArgs),
+    /// Print the week-over-week deltas of a stored week as JSON.
+    ///
+    /// Example: salarytrends deltas --week 2026-W47 | jq '.market'
+    #[command(after_help = EXIT_CODES)]
+    Deltas(WeekArg),
+    /// Run the weekly job: snapshots (with 12 weeks of history) and deltas.
+    ///
+    /// Safe to rerun: stored snapshots are reused.
+    /// Example: salarytrends weekly
+    #[command(after_help = EXIT_CODES)]
+    Weekly(WeekArg),
+    /// Write a deterministic synthetic data set.
+    ///
+    /// Example: salarytrends gen-data --out /tmp/big --postings 1000000
+    #[command(after_help = EXIT_CODES)]
+    GenData(GenDataArgs),
+}
+
+/// `--week`.
+#[derive(Debug, Args)]
+pub struct WeekArg {
+    /// ISO week such as 2026-W47 (default: the last complete week with data)
+    #[arg(long)]
+    pub week: Option<IsoWeek>,
+}
+
+/// Arguments of `snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// ISO week such as 2026-W47 (default: the last complete week with data)
+    #[arg(long, conflicts_with = "weeks")]
+    pub week: Option<IsoWeek>,
+    /// A range of weeks, both ends included: 2026-W30..2026-W47
+    #[arg(long, value_name = "W1..W2")]
+    pub weeks: Option<String>,
+    /// Rebuild weeks that are already stored
+    #[arg(long)]
+    pub recompute: bool,
+}
+
+/// Output format of generated postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// Comma-separated values with a header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Arguments of `gen-data`.
+#[derive(Debug, Args)]
+pub struct GenDataArgs {
+    /// Folder to write roles.toml, fx.toml, postings and subscribers.csv into
+    #[arg(long, default_value = "data")]
+    pub out: PathBuf,
+    /// Open postings in the newest week (the market size)
+    #[arg(long = "open", default_value_t = 26_000)]
+    pub open: u64,
+    /// Total postings to write instead of a market size (for benchmarks)
+    #[arg(long = "rows", conflicts_with = "open")]
+    pub rows: Option<u64>,
+    /// Weeks of history
+    #[arg(long, default_value_t = 16)]
+    pub weeks: u32,
+    /// The newest week
+    #[arg(long, default_value = "2026-W47")]
+    pub end_week: IsoWeek,
+    /// Roles (the first 14 are the built-in market; more are synthetic)
+    #[arg(long, default_value_t = 14)]
+    pub roles: usize,
+    /// Subscribers
+    #[arg(long, default_value_t = 40)]
+    pub subscribers: u64,
+    /// Random seed
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Postings file format
+    #[arg(long, value_enum, default_value_t = DataFormat::Csv)]
+    pub format: DataFormat,
+}

@@ -1,0 +1,238 @@
+//! Configuration: `salarytrends.toml` (spec section 8) → [`Config`], with
+//! relative paths resolved against the config file's folder and unknown keys
+//! rejected by name. The clock is read here, once, into `as_of`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// The file name looked for in the working folder.
+pub const DEFAULT_FILE: &str = "salarytrends.toml";
+
+/// The config file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// Postings path or glob.
+    pub postings: String,
+    /// Role catalogue.
+    pub roles: String,
+    /// Exchange rates.
+    pub fx: String,
+    /// Subscriber list.
+    pub subscribers: String,
+    /// Stored snapshots.
+    pub snapshots_dir: String,
+    /// Output folder.
+    pub output_dir: String,
+    /// Delivery state database.
+    pub state_db: String,
+    /// Salary figures are suppressed below this many disclosed salaries.
+    pub min_salary_sample: u64,
+    /// Largest share of rejected rows before the run stops.
+    pub max_reject_ratio: f64,
+    /// Newsletter settings.
+    pub newsletter: NewsletterConfig,
+    /// Delivery settings.
+    pub delivery: DeliveryConfig,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            postings: "data/postings.csv".into(),
+            roles: "data/roles.toml".into(),
+            fx: "data/fx.toml".into(),
+            subscribers: "data/subscribers.csv".into(),
+            snapshots_dir: "data/snapshots".into(),
+            output_dir: "output".into(),
+            state_db: "data/state.sqlite".into(),
+            min_salary_sample: 10,
+            max_reject_ratio: 0.05,
+            newsletter: NewsletterConfig::default(),
+            delivery: DeliveryConfig::default(),
+        }
+    }
+}
+
+/// `[newsletter]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewsletterConfig {
+    /// The From header.
+    pub from: String,
+    /// The Reply-To header.
+    pub reply_to: String,
+    /// Where `output/` is published.
+    pub base_url: String,
+    /// Postal address for the footer.
+    pub postal_address: String,
+}
+
+impl Default for NewsletterConfig {
+    fn default() -> Self {
+        NewsletterConfig {
+            from: "AI Salary Trends <trends@example.com>".into(),
+            reply_to: "editors@example.com".into(),
+            base_url: "https://example.com/salarytrends".into(),
+            postal_address: "AI Salary Trends, 1 Example Street, Springfield".into(),
+        }
+    }
+}
+
+/// `[delivery]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// `file`, `smtp` or `sendmail`.
+    pub transport: String,
+    /// SMTP server URL.
+    pub smtp_url: String,
+    /// SMTP connections used in parallel.
+    pub connections: u32,
+    /// Messages per second at most.
+    pub max_per_second: f64,
+    /// Attempts per message before it counts as failed.
+    pub max_attempts: u32,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            transport: "file".into(),
+            smtp_url: "smtp://127.0.0.1:2525".into(),
+            connections: 8,
+            max_per_second: 50.0,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl RawConfig {
+    /// Parses the text of a config file.
+    pub fn parse(text: &str) -> Result<Self> {
+        let raw: RawConfig = toml::from_str(text)?;
+        if raw.min_salary_sample == 0 {
+            bail!("min_salary_sample must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&raw.max_reject_ratio) {
+            bail!("max_reject_ratio must be between 0 and 1");
+        }
+        Ok(raw)
+    }
+}
+
+/// The resolved configuration every command works from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder that relative paths resolve against.
+    pub root: PathBuf,
+    /// Postings path or glob, resolved.
+    pub postings: PathBuf,
+    /// Role catalogue.
+    pub roles: PathBuf,
+    /// Exchange rates.
+    pub fx: PathBuf,
+    /// Subscriber list.
+    pub subscribers: PathBuf,
+    /// Stored snapshots.
+    pub snapshots_dir: PathBuf,
+    /// Output folder.
+    pub output_dir: PathBuf,
+    /// Delivery state database.
+    pub state_db: PathBuf,
+    /// Salary suppression threshold.
+    pub min_salary_sample: u64,
+    /// Largest share of rejected rows.
+    pub max_reject_ratio: f64,
+    /// Newsletter settings.
+    pub newsletter: NewsletterConfig,
+    /// Delivery settings.
+    pub delivery: DeliveryConfig,
+    /// "Today", for the default week.
+    pub as_of: NaiveDate,
+}
+
+impl Config {
+    /// Loads `file`, or `./salarytrends.toml` when it exists, or the defaults.
+    pub fn load(file: Option<&Path>, as_of: NaiveDate) -> Result<Self> {
+        let (raw, root) = match file {
+            Some(f) => (Self::read(f)?, f.parent().unwrap_or(Path::new("")).to_path_buf()),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                (Self::read(Path::new(DEFAULT_FILE))?, PathBuf::new())
+            }
+            None => (RawConfig::default(), PathBuf::new()),
+        };
+        Ok(Self::resolve(raw, root, as_of))
+    }
+
+    fn read(path: &Path) -> Result<RawConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read config file '{}'", path.display()))?;
+        RawConfig::parse(&text).with_context(|| format!("invalid config file '{}'", path.display()))
+    }
+
+    /// Resolves paths against `root`.
+    pub fn resolve(raw: RawConfig, root: PathBuf, as_of: NaiveDate) -> Self {
+        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        let p = |s: &str| {
+            let path = Path::new(s);
+            if path.is_absolute() { path.to_path_buf() } else { root.join(path) }
+        };
+        Config {
+            postings: p(&raw.postings),
+            roles: p(&raw.roles),
+            fx: p(&raw.fx),
+            subscribers: p(&raw.subscribers),
+            snapshots_dir: p(&raw.snapshots_dir),
+            output_dir: p(&raw.output_dir),
+            state_db: p(&raw.state_db),
+            min_salary_sample: raw.min_salary_sample,
+            max_reject_ratio: raw.max_reject_ratio,
+            newsletter: raw.newsletter,
+            delivery: raw.delivery,
+            root,
+            as_of,
+        }
+    }
+
+    /// How a path is shown in messages and snapshots: relative to the config
+    /// folder when inside it.
+    pub fn display_path(&self, path: &Path) -> String {
+        let shown = path.strip_prefix(&self.root).unwrap_or(path);
+        let shown = shown.strip_prefix(".").unwrap_or(shown);
+        shown.to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_missing_keys() {
+        let raw = RawConfig::parse("min_salary_sample = 5\n[delivery]\nconnections = 2\n").unwrap();
+        assert_eq!(raw.min_salary_sample, 5);
+        assert_eq!(raw.delivery.connections, 2);
+        assert_eq!(raw.delivery.transport, "file");
+        assert_eq!(raw.postings, "data/postings.csv");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = RawConfig::parse("postings = 'a.csv'\nmin_salary_samples = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("min_salary_samples"), "{err:#}");
+        let err = RawConfig::parse("[delivery]\nconection = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("conection"), "{err:#}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let cfg = Config::resolve(RawConfig::default(), PathBuf::from("/srv/st"), day);
+        assert_eq!(cfg.postings, PathBuf::from("/srv/st/data/postings.csv"));
+        assert_eq!(cfg.display_path(&cfg.postings), "data/postings.csv");
+    }
+}

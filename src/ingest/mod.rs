@@ -1,0 +1,274 @@
+//! Ingest: postings files (CSV or JSON Lines) → [`Dataset`].
+//!
+//! Validates every row against spec section 2: file errors stop everything
+//! ([`IngestError`]); row errors reject the row; salary problems keep the
+//! posting with an undisclosed salary. Every rejection and warning is kept as
+//! an [`Issue`] with file, line, id and reason, so no row is silently lost.
+//! Large files are parsed in parallel chunks; the result does not depend on
+//! the chunking.
+
+mod row;
+pub mod salary;
+mod source;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::model::Posting;
+use crate::roles::Catalog;
+pub use salary::{Exclusion, FxRates};
+
+/// A file-level problem: nothing can be trusted, nothing is written (exit 65).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct IngestError {
+    /// The file, as the user named it.
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Whether an issue rejected the row or only excluded its salary (or another field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueKind {
+    /// The row was rejected and counts nowhere.
+    Rejected,
+    /// The row was kept; one field was set aside.
+    Warning,
+}
+
+/// One rejected row or warning, as written to `rejected.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Issue {
+    /// Source file, as the user named it.
+    pub file: String,
+    /// Line number in that file (1 is the CSV header).
+    pub line: u64,
+    /// The row's `id` (may be empty).
+    pub id: String,
+    /// Rejected or warning.
+    pub kind: IssueKind,
+    /// The column at fault.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// One input file as recorded in a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SourceFile {
+    /// Path as shown to users (relative to the config folder when inside it).
+    pub path: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// Everything ingest produced: accepted postings with interned strings, and
+/// the issues met on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// The files read, in order.
+    pub files: Vec<SourceFile>,
+    /// Accepted postings.
+    pub postings: Vec<Posting>,
+    /// Interned company names.
+    pub companies: Vec<String>,
+    /// Interned locations.
+    pub locations: Vec<String>,
+    /// Interned skills (canonical display names).
+    pub skills: Vec<String>,
+    /// Skill ids referenced by [`Posting::skills`] ranges.
+    pub skill_refs: Vec<u32>,
+    /// Rejected rows and warnings, in file and line order.
+    pub issues: Vec<Issue>,
+    /// Data rows read (accepted + rejected).
+    pub rows_read: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+    /// Salaries excluded, by reason.
+    pub salaries_excluded: BTreeMap<Exclusion, u64>,
+    /// Accepted postings whose title matched no role.
+    pub unclassified: u64,
+}
+
+impl Dataset {
+    /// The skill ids of a posting.
+    pub fn skills_of(&self, p: &Posting) -> &[u32] {
+        &self.skill_refs[p.skills.0 as usize..p.skills.1 as usize]
+    }
+
+    /// Total salaries excluded.
+    pub fn salaries_excluded_total(&self) -> u64 {
+        self.salaries_excluded.values().sum()
+    }
+
+    /// Share of rows rejected (0 when nothing was read).
+    pub fn reject_ratio(&self) -> f64 {
+        if self.rows_read == 0 { 0.0 } else { self.rows_rejected as f64 / self.rows_read as f64 }
+    }
+
+    /// The newest `posted_at`, if any posting was accepted.
+    pub fn newest_posted(&self) -> Option<chrono::NaiveDate> {
+        self.postings.iter().map(|p| p.posted).max()
+    }
+}
+
+/// Expands a path-or-glob into files, sorted. A plain path that does not
+/// exist is kept so that reading it reports the error by name.
+pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return Ok(vec![pattern.to_path_buf()]);
+    }
+    let err = |reason: String| IngestError { path: text.to_string(), reason };
+    let mut files: Vec<PathBuf> = glob::glob(&text)
+        .map_err(|e| err(format!("not a valid glob: {e}")))?
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(err("no file matches this pattern".into()));
+    }
+    Ok(files)
+}
+
+/// Reads every file and validates every row.
+///
+/// `display` turns a path into the name used in messages and snapshots.
+pub fn load(
+    files: &[PathBuf],
+    display: impl Fn(&Path) -> String,
+    catalog: &Catalog,
+    fx: &FxRates,
+) -> Result<Dataset, IngestError> {
+    // Read and check every file before parsing any, so a bad file writes nothing.
+    let sources: Vec<source::Source> = files
+        .iter()
+        .map(|p| source::Source::read(p, display(p)))
+        .collect::<Result<_, _>>()?;
+    let chunks: Vec<row::Chunk> = sources
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, s)| s.split().into_iter().map(move |piece| (i, s, piece)))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(i, s, piece)| s.parse_piece(i, piece, catalog, fx))
+        .collect::<Result<_, _>>()?;
+    for (i, s) in sources.iter().enumerate() {
+        if !chunks.iter().any(|c| c.file == i && c.rows_read > 0) {
+            return Err(IngestError { path: s.name.clone(), reason: "no data rows".into() });
+        }
+    }
+    let hashes: Vec<String> = sources.par_iter().map(|s| s.sha256()).collect();
+    let files = sources
+        .iter()
+        .zip(hashes)
+        .map(|(s, sha256)| SourceFile { path: s.name.clone(), sha256 })
+        .collect();
+    Ok(merge(files, chunks, &sources))
+}
+
+/// Joins parsed chunks in file order: interned strings get global ids, and
+/// repeated ids after the first accepted one are rejected.
+fn merge(files: Vec<SourceFile>, chunks: Vec<row::Chunk>, sources: &[source::Source]) -> Dataset {
+    let mut ds = Dataset { files, ..Dataset::default() };
+    let mut companies = Interner::default();
+    let mut locations = Interner::default();
+    let mut skills: HashMap<String, u32> = HashMap::new();
+    let mut skill_names: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(chunks.iter().map(|c| c.ids.len()).sum());
+    let mut first_line: HashMap<&str, (usize, u64)> = HashMap::new();
+    let total: usize = chunks.iter().map(|c| c.postings.len()).sum();
+    ds.postings.reserve(total);
+    for c in &chunks {
+        ds.rows_read += c.rows_read;
+        ds.rows_rejected += c.rejected;
+        for (k, v) in &c.excluded {
+            *ds.salaries_excluded.entry(*k).or_default() += v;
+        }
+        ds.issues.extend(c.issues.iter().cloned());
+        let company_map: Vec<u32> = c.companies.names.iter().map(|n| companies.get(n)).collect();
+        let location_map: Vec<u32> = c.locations.names.iter().map(|n| locations.get(n)).collect();
+        let skill_map: Vec<u32> = c
+            .skills
+            .iter()
+            .map(|(key, display)| {
+                let next = skill_names.len() as u32;
+                let id = *skills.entry(key.clone()).or_insert(next);
+                if id == next {
+                    skill_names.push(display.clone());
+                } else if *display < skill_names[id as usize] {
+                    // The smallest spelling wins, so the name does not depend on row order.
+                    skill_names[id as usize] = display.clone();
+                }
+                id
+            })
+            .collect();
+        for (i, p) in c.postings.iter().enumerate() {
+            let id = c.ids[i].as_ref();
+            let line = c.lines[i];
+            if !seen.insert(id) {
+                let (f, l) = first_line[id];
+                ds.rows_rejected += 1;
+                ds.issues.push(Issue {
+                    file: sources[c.file].name.clone(),
+                    line,
+                    id: id.to_string(),
+                    kind: IssueKind::Rejected,
+                    field: "id".into(),
+                    reason: format!("repeats the id first seen at {}:{l}", sources[f].name),
+                });
+                continue;
+            }
+            first_line.insert(id, (c.file, line));
+            let mut q = p.clone();
+            q.company = p.company.map(|x| company_map[x as usize]);
+            q.location = p.location.map(|x| location_map[x as usize]);
+            let start = ds.skill_refs.len() as u32;
+            ds.skill_refs.extend(
+                c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]
+                    .iter()
+                    .map(|&s| skill_map[s as usize]),
+            );
+            q.skills = (start, ds.skill_refs.len() as u32);
+            if q.role.is_none() {
+                ds.unclassified += 1;
+            }
+            ds.postings.push(q);
+        }
+    }
+    // Sorted by file (in the order given), then line.
+    let order: HashMap<&str, usize> =
+        sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    ds.issues.sort_by(|a, b| {
+        (order[a.file.as_str()], a.line, a.kind).cmp(&(order[b.file.as_str()], b.line, b.kind))
+    });
+    ds.companies = companies.names;
+    ds.locations = locations.names;
+    ds.skills = skill_names;
+    ds
+}
+
+/// A string table: each distinct string gets the next id.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Interner {
+    pub(crate) names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Interner {
+    pub(crate) fn get(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+}

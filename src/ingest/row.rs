@@ -1,0 +1,325 @@
+//! Validation of one row: the rules of spec section 2 applied to the text of
+//! each column, producing a [`Posting`] or an [`Issue`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::salary::{self, Exclusion, FxRates};
+use super::{Interner, Issue, IssueKind};
+use crate::model::{Arrangement, Posting, Seniority};
+use crate::roles::{Catalog, seniority_from_title};
+
+/// The known columns, in the order of [`Col`].
+pub(super) const COLUMNS: &[&str] = &[
+    "id",
+    "title",
+    "role",
+    "company",
+    "location",
+    "remote",
+    "seniority",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "skills",
+    "posted_at",
+    "closed_at",
+];
+
+/// Index of each column in [`COLUMNS`].
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Col {
+    Id,
+    Title,
+    Role,
+    Company,
+    Location,
+    Remote,
+    Seniority,
+    SalaryMin,
+    SalaryMax,
+    SalaryCurrency,
+    SalaryPeriod,
+    Skills,
+    PostedAt,
+    ClosedAt,
+}
+
+impl Col {
+    pub(super) fn name(self) -> &'static str {
+        COLUMNS[self as usize]
+    }
+}
+
+/// Columns whose absence is a file error and whose emptiness rejects a row.
+pub(super) const REQUIRED: &[Col] = &[Col::Id, Col::Title, Col::Company, Col::PostedAt];
+
+/// What one piece of a file produced, with piece-local string ids.
+pub(super) struct Chunk<'a> {
+    pub(super) file: usize,
+    name: String,
+    catalog: &'a Catalog,
+    fx: &'a FxRates,
+    pub(super) postings: Vec<Posting>,
+    pub(super) ids: Vec<Box<str>>,
+    pub(super) lines: Vec<u64>,
+    pub(super) skill_refs: Vec<u32>,
+    pub(super) companies: Interner,
+    pub(super) locations: Interner,
+    /// (canonical lower-case key, display name) per local skill id.
+    pub(super) skills: Vec<(String, String)>,
+    skill_by_key: HashMap<String, u32>,
+    /// Lower-cased spelling as written → local skill id.
+    skill_by_spelling: HashMap<String, u32>,
+    titles: HashMap<String, (Option<u16>, Seniority)>,
+    pub(super) issues: Vec<Issue>,
+    pub(super) rows_read: u64,
+    pub(super) rejected: u64,
+    pub(super) excluded: HashMap<Exclusion, u64>,
+    lower: String,
+}
+
+impl<'a> Chunk<'a> {
+    pub(super) fn new(file: usize, name: String, catalog: &'a Catalog, fx: &'a FxRates) -> Self {
+        Chunk {
+            file,
+            name,
+            catalog,
+            fx,
+            postings: Vec::new(),
+            ids: Vec::new(),
+            lines: Vec::new(),
+            skill_refs: Vec::new(),
+            companies: Interner::default(),
+            locations: Interner::default(),
+            skills: Vec::new(),
+            skill_by_key: HashMap::new(),
+            skill_by_spelling: HashMap::new(),
+            titles: HashMap::new(),
+            issues: Vec::new(),
+            rows_read: 0,
+            rejected: 0,
+            excluded: HashMap::new(),
+            lower: String::new(),
+        }
+    }
+
+    fn issue(&mut self, line: u64, id: &str, kind: IssueKind, field: &str, reason: String) {
+        self.issues.push(Issue {
+            file: self.name.clone(),
+            line,
+            id: id.to_string(),
+            kind,
+            field: field.to_string(),
+            reason,
+        });
+    }
+
+    /// Rejects a row whose shape is wrong (field count, not JSON).
+    pub(super) fn reject_shape(&mut self, line: u64, id: &str, reason: String) {
+        self.rows_read += 1;
+        self.rejected += 1;
+        self.issue(line, id.trim(), IssueKind::Rejected, "(row)", reason);
+    }
+
+    /// Rejects a row because of one field.
+    pub(super) fn reject_field(&mut self, line: u64, id: &str, field: &str, reason: String) {
+        self.rows_read += 1;
+        self.rejected += 1;
+        self.issue(line, id.trim(), IssueKind::Rejected, field, reason);
+    }
+
+    /// Validates one row and keeps it as a posting, or records why not.
+    pub(super) fn process(&mut self, line: u64, f: &[&str; COLUMNS.len()]) {
+        let get = |c: Col| f[c as usize].trim();
+        let id = get(Col::Id);
+        for &c in REQUIRED {
+            if get(c).is_empty() {
+                return self.reject_field(line, id, c.name(), "required field is empty".into());
+            }
+        }
+        let posted = match parse_date(get(Col::PostedAt)) {
+            Some(d) => d,
+            None => {
+                let v = get(Col::PostedAt);
+                return self.reject_field(line, id, "posted_at", not_a_date(v));
+            }
+        };
+        let closed = match get(Col::ClosedAt) {
+            "" => None,
+            v => match parse_date(v) {
+                Some(d) if d < posted => {
+                    let reason = format!("{d} is before posted_at {posted}");
+                    return self.reject_field(line, id, "closed_at", reason);
+                }
+                Some(d) => Some(d),
+                None => return self.reject_field(line, id, "closed_at", not_a_date(v)),
+            },
+        };
+        let title = get(Col::Title);
+        let role_col = get(Col::Role);
+        let role_from_col = if role_col.is_empty() {
+            None
+        } else {
+            match self.catalog.role_by_name(role_col) {
+                Some(r) => Some(r),
+                None => {
+                    let reason = format!("'{role_col}' names no role in roles.toml");
+                    return self.reject_field(line, id, "role", reason);
+                }
+            }
+        };
+        self.rows_read += 1;
+
+        let (title_role, title_seniority) = self.classify(title);
+        let role = role_from_col.or(title_role);
+        let seniority = match get(Col::Seniority).to_ascii_lowercase().as_str() {
+            "" => title_seniority,
+            "entry" => Seniority::Entry,
+            "mid" => Seniority::Mid,
+            "senior" => Seniority::Senior,
+            other => {
+                let reason =
+                    format!("'{other}' is not entry, mid or senior; inferred from the title");
+                self.issue(line, id, IssueKind::Warning, "seniority", reason);
+                title_seniority
+            }
+        };
+        let location_text = get(Col::Location);
+        let arrangement = match get(Col::Remote).to_ascii_lowercase().as_str() {
+            "" if location_text.eq_ignore_ascii_case("remote") => Some(Arrangement::Remote),
+            "" => None,
+            "remote" | "true" => Some(Arrangement::Remote),
+            "hybrid" => Some(Arrangement::Hybrid),
+            "onsite" | "on-site" | "false" => Some(Arrangement::Onsite),
+            other => {
+                let reason = format!("'{other}' is not remote, hybrid or onsite; kept as unknown");
+                self.issue(line, id, IssueKind::Warning, "remote", reason);
+                None
+            }
+        };
+        let salary = match salary::normalise(
+            self.fx,
+            get(Col::SalaryMin),
+            get(Col::SalaryMax),
+            get(Col::SalaryCurrency),
+            get(Col::SalaryPeriod),
+        ) {
+            Ok(s) => s,
+            Err(ex) => {
+                *self.excluded.entry(ex.reason).or_default() += 1;
+                let reason = format!("salary excluded: {}", ex.detail);
+                self.issue(line, id, IssueKind::Warning, ex.field, reason);
+                None
+            }
+        };
+        let company = get(Col::Company);
+        let company =
+            (!company.eq_ignore_ascii_case("unknown")).then(|| self.companies.get(company));
+        let location = (!location_text.is_empty()).then(|| self.locations.get(location_text));
+        let start = self.skill_refs.len() as u32;
+        for s in f[Col::Skills as usize].split(';') {
+            let s = s.trim();
+            if s.is_empty() {
+                continue;
+            }
+            let sid = self.skill(s);
+            if !self.skill_refs[start as usize..].contains(&sid) {
+                self.skill_refs.push(sid);
+            }
+        }
+        self.postings.push(Posting {
+            role,
+            company,
+            location,
+            arrangement,
+            seniority,
+            salary,
+            skills: (start, self.skill_refs.len() as u32),
+            posted,
+            closed,
+        });
+        self.ids.push(id.into());
+        self.lines.push(line);
+    }
+
+    fn classify(&mut self, title: &str) -> (Option<u16>, Seniority) {
+        if let Some(&hit) = self.titles.get(title) {
+            return hit;
+        }
+        let hit = (self.catalog.classify_title(title), seniority_from_title(title));
+        self.titles.insert(title.to_string(), hit);
+        hit
+    }
+
+    /// Local id of a skill as written: aliases and case variants share one id.
+    fn skill(&mut self, spelling: &str) -> u32 {
+        self.lower.clear();
+        for c in spelling.chars() {
+            self.lower.extend(c.to_lowercase());
+        }
+        if let Some(&id) = self.skill_by_spelling.get(self.lower.as_str()) {
+            let entry = &mut self.skills[id as usize];
+            if self.catalog.canonical_skill(&entry.0).is_none() && spelling < entry.1.as_str() {
+                entry.1 = spelling.to_string();
+            }
+            return id;
+        }
+        let (key, display) = match self.catalog.canonical_skill(&self.lower) {
+            Some(c) => (c.to_lowercase(), c.to_string()),
+            None => (self.lower.clone(), spelling.to_string()),
+        };
+        let id = match self.skill_by_key.get(&key) {
+            Some(&id) => {
+                let entry = &mut self.skills[id as usize];
+                if display < entry.1 && self.catalog.canonical_skill(&key).is_none() {
+                    entry.1 = display;
+                }
+                id
+            }
+            None => {
+                let id = self.skills.len() as u32;
+                self.skills.push((key.clone(), display));
+                self.skill_by_key.insert(key, id);
+                id
+            }
+        };
+        self.skill_by_spelling.insert(self.lower.clone(), id);
+        id
+    }
+}
+
+fn not_a_date(v: &str) -> String {
+    format!("'{v}' is not a date (YYYY-MM-DD or RFC 3339)")
+}
+
+/// `YYYY-MM-DD`, or RFC 3339 of which the written date part is used.
+pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        return NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?);
+    }
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.naive_local().date())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_take_both_forms() {
+        assert_eq!(parse_date("2026-11-16"), NaiveDate::from_ymd_opt(2026, 11, 16));
+        assert_eq!(parse_date("2026-11-16T23:30:00-05:00"), NaiveDate::from_ymd_opt(2026, 11, 16));
+        assert_eq!(parse_date("2026-11-16T01:00:00Z"), NaiveDate::from_ymd_opt(2026, 11, 16));
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("16/11/2026"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}

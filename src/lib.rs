@@ -1,0 +1,17 @@
+//! salarytrends: weekly AI salary trends from job postings.
+//!
+//! The pipeline, one module per stage with plain data between them:
+//! [`ingest`] (files → [`ingest::Dataset`]) → [`stats`] (→ [`stats::Snapshot`])
+//! → [`deltas`] (→ [`deltas::WeekOverWeek`], [`deltas::PairComparison`]).
+//! [`app`] connects the stages; [`store`] writes files atomically.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod deltas;
+pub mod gendata;
+pub mod ingest;
+pub mod model;
+pub mod roles;
+pub mod stats;
+pub mod store;

@@ -1,0 +1,246 @@
+//! Shared domain types passed between the pipeline stages: weeks, postings,
+//! and the small value types that know how to format themselves.
+//!
+//! Everything here is plain data; nothing reads files or the clock.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An ISO week (Monday to Sunday), written `2026-W48`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IsoWeek {
+    year: i32,
+    week: u32,
+}
+
+impl IsoWeek {
+    /// The ISO week that contains `date`.
+    pub fn containing(date: NaiveDate) -> Self {
+        let w = date.iso_week();
+        IsoWeek { year: w.year(), week: w.week() }
+    }
+
+    /// Monday of the week.
+    pub fn monday(self) -> NaiveDate {
+        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon)
+            .expect("an IsoWeek is only built from a valid year and week")
+    }
+
+    /// Sunday of the week.
+    pub fn sunday(self) -> NaiveDate {
+        self.monday() + Days::new(6)
+    }
+
+    /// The week before.
+    pub fn prev(self) -> Self {
+        Self::containing(self.monday() - Days::new(7))
+    }
+
+    /// The week after.
+    pub fn next(self) -> Self {
+        Self::containing(self.monday() + Days::new(7))
+    }
+
+    /// The weeks from `self` to `last`, both included (empty when `last` is earlier).
+    pub fn through(self, last: IsoWeek) -> Vec<IsoWeek> {
+        let mut out = Vec::new();
+        let mut w = self;
+        while w <= last {
+            out.push(w);
+            w = w.next();
+        }
+        out
+    }
+
+    /// `count` weeks ending with `self`, oldest first.
+    pub fn trailing(self, count: usize) -> Vec<IsoWeek> {
+        let mut out = Vec::with_capacity(count);
+        let mut w = self;
+        for _ in 0..count {
+            out.push(w);
+            w = w.prev();
+        }
+        out.reverse();
+        out
+    }
+}
+
+impl fmt::Display for IsoWeek {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-W{:02}", self.year, self.week)
+    }
+}
+
+/// Why a week label did not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' is not an ISO week (expected the form 2026-W48)")]
+pub struct BadWeek(String);
+
+impl FromStr for IsoWeek {
+    type Err = BadWeek;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadWeek(s.to_string());
+        let (y, w) = s.trim().split_once(['W', 'w']).ok_or_else(bad)?;
+        let y = y.strip_suffix('-').unwrap_or(y);
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let week: u32 = w.parse().map_err(|_| bad())?;
+        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(bad)?;
+        Ok(IsoWeek { year, week })
+    }
+}
+
+impl Serialize for IsoWeek {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for IsoWeek {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Work arrangement of a posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arrangement {
+    /// Fully remote.
+    Remote,
+    /// Partly remote.
+    Hybrid,
+    /// On site.
+    Onsite,
+}
+
+/// Seniority band of a posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seniority {
+    /// Entry level (junior, graduate, intern, associate).
+    Entry,
+    /// Mid level (the default).
+    Mid,
+    /// Senior and above (staff, principal, lead, director, …).
+    Senior,
+}
+
+/// A usable salary, already annualised and converted to USD.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Salary {
+    /// Lower bound (equal to `high` when only one bound was given).
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+}
+
+impl Salary {
+    /// The salary point: the mean of the bounds.
+    pub fn point(&self) -> f64 {
+        (self.low + self.high) / 2.0
+    }
+}
+
+/// One accepted posting, with its strings interned in the [`crate::ingest::Dataset`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posting {
+    /// Index of the role in `roles.toml`, or `None` when unclassified.
+    pub role: Option<u16>,
+    /// Interned company, `None` when empty or `Unknown`.
+    pub company: Option<u32>,
+    /// Interned location, `None` when empty.
+    pub location: Option<u32>,
+    /// Work arrangement, `None` when unknown.
+    pub arrangement: Option<Arrangement>,
+    /// Seniority band.
+    pub seniority: Seniority,
+    /// Usable salary, `None` when undisclosed or excluded.
+    pub salary: Option<Salary>,
+    /// Range into [`crate::ingest::Dataset::skill_refs`] (deduplicated skill ids).
+    pub skills: (u32, u32),
+    /// Date the posting opened.
+    pub posted: NaiveDate,
+    /// Date the posting closed, `None` while open.
+    pub closed: Option<NaiveDate>,
+}
+
+impl Posting {
+    /// Whether the posting is open at some point of `week`.
+    pub fn is_open_in(&self, week: IsoWeek) -> bool {
+        self.posted <= week.sunday() && self.closed.is_none_or(|c| c >= week.monday())
+    }
+}
+
+/// Money as shown in documents: `$173K` (thousands, rounded half-up).
+pub fn money_k(usd: f64) -> String {
+    let k = (usd / 1000.0 + 0.5).floor() as i64;
+    format!("${k}K")
+}
+
+/// A fraction shown as a percentage with one decimal: `8.8%`.
+pub fn pct1(fraction: f64) -> String {
+    format!("{:.1}%", (fraction * 1000.0 + 0.5).floor() / 10.0)
+}
+
+/// Rounds shares (fractions) to tenths of a percent so that they sum to
+/// exactly 100.0 (largest remainder). Returns tenths of a percent.
+pub fn largest_remainder_tenths(shares: &[f64]) -> Vec<u32> {
+    let total: f64 = shares.iter().sum();
+    if shares.is_empty() || total <= 0.0 {
+        return vec![0; shares.len()];
+    }
+    let scaled: Vec<f64> = shares.iter().map(|s| s / total * 1000.0).collect();
+    let mut out: Vec<u32> = scaled.iter().map(|v| v.floor() as u32).collect();
+    let given: u32 = out.iter().sum();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    // Largest remainder first; ties go to the earlier entry so the result is stable.
+    order.sort_by(|&a, &b| {
+        let ra = scaled[a] - scaled[a].floor();
+        let rb = scaled[b] - scaled[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order.iter().take(1000u32.saturating_sub(given) as usize) {
+        out[i] += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn week_round_trips_and_knows_its_days() {
+        let w: IsoWeek = "2026-W47".parse().unwrap();
+        assert_eq!(w.to_string(), "2026-W47");
+        assert_eq!(w.monday().to_string(), "2026-11-16");
+        assert_eq!(w.sunday().to_string(), "2026-11-22");
+        assert_eq!(w.prev().to_string(), "2026-W46");
+        let first: IsoWeek = "2021-W01".parse().unwrap();
+        assert_eq!(first.prev().to_string(), "2020-W53");
+        assert!("2026-W54".parse::<IsoWeek>().is_err());
+        assert!("2026-11-16".parse::<IsoWeek>().is_err());
+        assert_eq!(w.trailing(3).len(), 3);
+        assert_eq!(w.trailing(3)[0].to_string(), "2026-W45");
+    }
+
+    #[test]
+    fn money_and_percent_formats() {
+        assert_eq!(money_k(173_000.0), "$173K");
+        assert_eq!(money_k(172_500.0), "$173K");
+        assert_eq!(money_k(172_499.0), "$172K");
+        assert_eq!(pct1(0.0875), "8.8%");
+        assert_eq!(pct1(0.0), "0.0%");
+    }
+
+    #[test]
+    fn largest_remainder_sums_to_one_hundred() {
+        let t = largest_remainder_tenths(&[1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]);
+        assert_eq!(t.iter().sum::<u32>(), 1000);
+        assert_eq!(t, vec![334, 333, 333]);
+        let t = largest_remainder_tenths(&[0.04, 0.74, 0.22]);
+        assert_eq!(t, vec![40, 740, 220]);
+    }
+}

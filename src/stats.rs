@@ -1,0 +1,407 @@
+//! Statistics: (&Dataset, week) → [`Snapshot`], exactly as spec section 4
+//! defines each field. Pure: no I/O, no clock. The result does not depend on
+//! the order of the postings (values are sorted before they are summed).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::{Dataset, SourceFile};
+use crate::model::{Arrangement, IsoWeek, Seniority};
+use crate::roles::Catalog;
+
+/// Current snapshot schema.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Skills listed per role.
+pub const TOP_SKILLS: usize = 8;
+/// Companies listed per role.
+pub const TOP_COMPANIES: usize = 5;
+/// Metros listed per role.
+pub const TOP_METROS: usize = 3;
+
+/// A week's statistics for every role, as stored in `<snapshots_dir>/<week>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Schema version (1).
+    pub schema_version: u32,
+    /// The ISO week.
+    pub week: IsoWeek,
+    /// Monday of the week.
+    pub week_start: NaiveDate,
+    /// Sunday of the week.
+    pub week_end: NaiveDate,
+    /// Where the numbers came from.
+    pub source: SourceInfo,
+    /// The whole market.
+    pub market: Market,
+    /// Every role of `roles.toml`, in file order.
+    pub roles: Vec<RoleStats>,
+}
+
+/// Input files and data-quality counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// Files read, with their hashes.
+    pub files: Vec<SourceFile>,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+    /// Salaries excluded.
+    pub salaries_excluded: u64,
+}
+
+/// Market totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Market {
+    /// All postings open in the week, unclassified included.
+    pub open_positions: u64,
+    /// Open postings that belong to no role.
+    pub unclassified: u64,
+}
+
+/// One role's statistics for the week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleStats {
+    /// Display name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Postings open in the week.
+    pub open_positions: u64,
+    /// `open_positions` / market open positions (null when the market is empty).
+    pub share_of_market: Option<f64>,
+    /// Salary statistics.
+    pub salary: SalaryStats,
+    /// Share of remote among postings with a known arrangement.
+    pub remote_share: Option<f64>,
+    /// Share of hybrid among postings with a known arrangement.
+    pub hybrid_share: Option<f64>,
+    /// Postings with a known arrangement.
+    pub remote_known: u64,
+    /// Seniority shares.
+    pub experience_mix: ExperienceMix,
+    /// Most frequent skills.
+    pub top_skills: Vec<NameCount>,
+    /// Most frequent companies.
+    pub top_companies: Vec<NameCount>,
+    /// Most frequent locations.
+    pub top_metros: Vec<NameCount>,
+}
+
+/// Salary statistics in annual USD; all but `n` are null when suppressed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SalaryStats {
+    /// Postings with a usable salary.
+    pub n: u64,
+    /// 25th percentile of the salary points.
+    pub p25: Option<f64>,
+    /// Median of the salary points.
+    pub median: Option<f64>,
+    /// 75th percentile of the salary points.
+    pub p75: Option<f64>,
+    /// Mean of the salary points.
+    pub mean: Option<f64>,
+    /// Mean of the lower bounds.
+    pub range_low: Option<f64>,
+    /// Mean of the upper bounds.
+    pub range_high: Option<f64>,
+    /// How far to trust the figures.
+    pub reliability: Option<Reliability>,
+}
+
+impl SalaryStats {
+    /// Whether the figures are suppressed for a small sample.
+    pub fn suppressed(&self) -> bool {
+        self.median.is_none()
+    }
+}
+
+/// Sample-size band of a salary figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reliability {
+    /// n < 30.
+    Low,
+    /// n < 100.
+    Medium,
+    /// n ≥ 100.
+    High,
+}
+
+impl Reliability {
+    /// The band for a sample size.
+    pub fn of(n: u64) -> Self {
+        match n {
+            0..30 => Reliability::Low,
+            30..100 => Reliability::Medium,
+            _ => Reliability::High,
+        }
+    }
+}
+
+/// Shares of entry, mid and senior postings (null for a role with none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperienceMix {
+    /// Entry share.
+    pub entry: Option<f64>,
+    /// Mid share.
+    pub mid: Option<f64>,
+    /// Senior share.
+    pub senior: Option<f64>,
+}
+
+/// A name with a posting count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameCount {
+    /// The name.
+    pub name: String,
+    /// Postings.
+    pub count: u64,
+}
+
+/// Percentile of sorted values with linear interpolation between closest
+/// ranks (numpy's default, Hyndman–Fan type 7). `None` for no values.
+pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let t = h - lo as f64;
+    let (a, b) = (sorted[lo], sorted[hi]);
+    // Same arithmetic as numpy's lerp, so results agree to the last bit.
+    let d = b - a;
+    Some(if t >= 0.5 { b - d * (1.0 - t) } else { a + d * t })
+}
+
+#[derive(Default, Clone)]
+struct Acc {
+    open: u64,
+    points: Vec<f64>,
+    lows: Vec<f64>,
+    highs: Vec<f64>,
+    remote: u64,
+    hybrid: u64,
+    known: u64,
+    seniority: [u64; 3],
+    skills: HashMap<u32, u64>,
+    companies: HashMap<u32, u64>,
+    metros: HashMap<u32, u64>,
+}
+
+impl Acc {
+    fn merge(mut self, o: Acc) -> Acc {
+        self.open += o.open;
+        self.points.extend(o.points);
+        self.lows.extend(o.lows);
+        self.highs.extend(o.highs);
+        self.remote += o.remote;
+        self.hybrid += o.hybrid;
+        self.known += o.known;
+        for i in 0..3 {
+            self.seniority[i] += o.seniority[i];
+        }
+        for (mine, theirs) in [
+            (&mut self.skills, o.skills),
+            (&mut self.companies, o.companies),
+            (&mut self.metros, o.metros),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+        self
+    }
+}
+
+/// Computes the snapshot of `week`.
+pub fn snapshot(
+    ds: &Dataset,
+    catalog: &Catalog,
+    week: IsoWeek,
+    min_salary_sample: u64,
+) -> Snapshot {
+    let nroles = catalog.roles.len();
+    // One slot per role, and a last one for unclassified postings.
+    let accs = ds
+        .postings
+        .par_chunks(16 * 1024)
+        .fold(
+            || vec![Acc::default(); nroles + 1],
+            |mut accs, chunk| {
+                for p in chunk.iter().filter(|p| p.is_open_in(week)) {
+                    let a = &mut accs[p.role.map_or(nroles, usize::from)];
+                    a.open += 1;
+                    if p.role.is_none() {
+                        continue;
+                    }
+                    if let Some(s) = p.salary {
+                        a.points.push(s.point());
+                        a.lows.push(s.low);
+                        a.highs.push(s.high);
+                    }
+                    if let Some(arr) = p.arrangement {
+                        a.known += 1;
+                        match arr {
+                            Arrangement::Remote => a.remote += 1,
+                            Arrangement::Hybrid => a.hybrid += 1,
+                            Arrangement::Onsite => {}
+                        }
+                    }
+                    a.seniority[match p.seniority {
+                        Seniority::Entry => 0,
+                        Seniority::Mid => 1,
+                        Seniority::Senior => 2,
+                    }] += 1;
+                    for &s in ds.skills_of(p) {
+                        *a.skills.entry(s).or_default() += 1;
+                    }
+                    if let Some(c) = p.company {
+                        *a.companies.entry(c).or_default() += 1;
+                    }
+                    if let Some(l) = p.location {
+                        *a.metros.entry(l).or_default() += 1;
+                    }
+                }
+                accs
+            },
+        )
+        .reduce(
+            || vec![Acc::default(); nroles + 1],
+            |a, b| a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(),
+        );
+    let market_open: u64 = accs.iter().map(|a| a.open).sum();
+    let unclassified = accs[nroles].open;
+    let roles = catalog
+        .roles
+        .par_iter()
+        .zip(accs.into_par_iter())
+        .map(|(def, acc)| role_stats(ds, &def.name, &def.slug, acc, market_open, min_salary_sample))
+        .collect();
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        week,
+        week_start: week.monday(),
+        week_end: week.sunday(),
+        source: SourceInfo {
+            files: ds.files.clone(),
+            rows_read: ds.rows_read,
+            rows_rejected: ds.rows_rejected,
+            salaries_excluded: ds.salaries_excluded_total(),
+        },
+        market: Market { open_positions: market_open, unclassified },
+        roles,
+    }
+}
+
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Mean of values that are sorted first, so the sum does not depend on input order.
+fn sorted_mean(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn role_stats(
+    ds: &Dataset,
+    name: &str,
+    slug: &str,
+    mut acc: Acc,
+    market_open: u64,
+    min_salary_sample: u64,
+) -> RoleStats {
+    let n = acc.points.len() as u64;
+    let salary = if n == 0 || n < min_salary_sample {
+        SalaryStats {
+            n,
+            p25: None,
+            median: None,
+            p75: None,
+            mean: None,
+            range_low: None,
+            range_high: None,
+            reliability: None,
+        }
+    } else {
+        acc.points.sort_by(f64::total_cmp);
+        let pts = &acc.points;
+        SalaryStats {
+            n,
+            p25: percentile(pts, 0.25),
+            median: percentile(pts, 0.5),
+            p75: percentile(pts, 0.75),
+            mean: Some(pts.iter().sum::<f64>() / n as f64),
+            range_low: sorted_mean(std::mem::take(&mut acc.lows)),
+            range_high: sorted_mean(std::mem::take(&mut acc.highs)),
+            reliability: Some(Reliability::of(n)),
+        }
+    };
+    let [entry, mid, senior] = acc.seniority;
+    RoleStats {
+        name: name.to_string(),
+        slug: slug.to_string(),
+        open_positions: acc.open,
+        share_of_market: share(acc.open, market_open),
+        salary,
+        remote_share: share(acc.remote, acc.known),
+        hybrid_share: share(acc.hybrid, acc.known),
+        remote_known: acc.known,
+        experience_mix: ExperienceMix {
+            entry: share(entry, acc.open),
+            mid: share(mid, acc.open),
+            senior: share(senior, acc.open),
+        },
+        top_skills: top(&acc.skills, &ds.skills, TOP_SKILLS),
+        top_companies: top(&acc.companies, &ds.companies, TOP_COMPANIES),
+        top_metros: top(&acc.metros, &ds.locations, TOP_METROS),
+    }
+}
+
+/// The `k` names with the most postings: count descending, then name ascending.
+fn top(counts: &HashMap<u32, u64>, names: &[String], k: usize) -> Vec<NameCount> {
+    let mut v: Vec<(&str, u64)> =
+        counts.iter().map(|(&id, &c)| (names[id as usize].as_str(), c)).collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    v.truncate(k);
+    v.into_iter().map(|(n, c)| NameCount { name: n.to_string(), count: c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.25), Some(1.75));
+        assert_eq!(percentile(&v, 0.5), Some(2.5));
+        assert_eq!(percentile(&v, 0.75), Some(3.25));
+        assert_eq!(percentile(&[7.0], 0.25), Some(7.0));
+        assert_eq!(percentile(&[], 0.5), None);
+        // numpy.percentile([10, 20, 30, 40, 50], [25, 50, 75]) = [20, 30, 40]
+        let w = [10.0, 20.0, 30.0, 40.0, 50.0];
+        assert_eq!(percentile(&w, 0.25), Some(20.0));
+        assert_eq!(percentile(&w, 0.75), Some(40.0));
+        // numpy.percentile([1, 5, 6, 100], 75) = 29.5
+        assert_eq!(percentile(&[1.0, 5.0, 6.0, 100.0], 0.75), Some(29.5));
+    }
+
+    #[test]
+    fn reliability_bands() {
+        assert_eq!(Reliability::of(10), Reliability::Low);
+        assert_eq!(Reliability::of(29), Reliability::Low);
+        assert_eq!(Reliability::of(30), Reliability::Medium);
+        assert_eq!(Reliability::of(99), Reliability::Medium);
+        assert_eq!(Reliability::of(100), Reliability::High);
+    }
+}

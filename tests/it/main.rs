@@ -1,0 +1,7 @@
+//! The one integration test binary: CLI behaviour, the pipeline against real
+//! and hand-computed data, and property tests.
+
+mod cli;
+mod pipeline;
+mod properties;
+mod support;
