@@ -98,7 +98,10 @@ fn resolve_today(flag: Option<NaiveDate>) -> Result<NaiveDate> {
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
         let secs: i64 = epoch.trim().parse().map_err(|_| {
-            Fatal::new(exit::USAGE, format!("SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds"))
+            Fatal::new(
+                exit::USAGE,
+                format!("SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds"),
+            )
         })?;
         return chrono::DateTime::from_timestamp(secs, 0)
             .map(|d| d.date_naive())
@@ -128,7 +131,8 @@ struct Inputs {
 }
 
 fn load_inputs(cfg: &Config) -> Result<Inputs> {
-    let catalog = Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let catalog =
+        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
     let fx = FxRates::load(&cfg.fx).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
     let files = ingest::expand(&cfg.postings)?;
     let data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
@@ -208,7 +212,10 @@ fn validate(cfg: &Config, out: &Printer) -> Result<()> {
             IssueKind::Rejected => "rejected",
             IssueKind::Warning => "warning",
         };
-        out.say(format!("{}:{}: {kind}: {}: {} (id '{}')", i.file, i.line, i.field, i.reason, i.id));
+        out.say(format!(
+            "{}:{}: {kind}: {}: {} (id '{}')",
+            i.file, i.line, i.field, i.reason, i.id
+        ));
     }
     if data.issues.len() > shown {
         out.say(format!("… and {} more", data.issues.len() - shown));
@@ -219,7 +226,7 @@ fn validate(cfg: &Config, out: &Printer) -> Result<()> {
 /// `rejected.csv`: rejected rows and warnings with file, line, id and reason.
 fn write_rejected(path: &Path, data: &Dataset) -> Result<()> {
     store::write_atomic_with(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
+        let mut c = csv::WriterBuilder::new().has_headers(false).from_writer(w);
         c.write_record(["file", "line", "id", "kind", "field", "reason"])?;
         for i in &data.issues {
             c.serialize(i)?;
@@ -234,7 +241,9 @@ fn week_dir(cfg: &Config, week: IsoWeek) -> PathBuf {
 }
 
 fn parse_range(text: &str) -> Result<Vec<IsoWeek>> {
-    let bad = || Fatal::new(exit::USAGE, format!("--weeks '{text}' is not a range like 2026-W30..2026-W47"));
+    let bad = || {
+        Fatal::new(exit::USAGE, format!("--weeks '{text}' is not a range like 2026-W30..2026-W47"))
+    };
     let (a, b) = text.split_once("..").ok_or_else(bad)?;
     let (a, b): (IsoWeek, IsoWeek) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
     if b < a {
@@ -296,7 +305,10 @@ fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
             Err(_) => {
                 let last_complete = IsoWeek::containing(cfg.as_of).prev();
                 store.weeks()?.into_iter().rfind(|w| *w <= last_complete).ok_or_else(|| {
-                    Fatal::new(exit::FAILURE, "no stored snapshot; run `salarytrends snapshot` first")
+                    Fatal::new(
+                        exit::FAILURE,
+                        "no stored snapshot; run `salarytrends snapshot` first",
+                    )
                 })?
             }
         },
@@ -304,7 +316,9 @@ fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
     let cur = store.load(week)?.ok_or_else(|| {
         Fatal::new(
             exit::FAILURE,
-            format!("no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"),
+            format!(
+                "no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"
+            ),
         )
     })?;
     let prev = store.load(week.prev())?;
@@ -323,8 +337,11 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     // The week and the history the trend charts need, from the first week with data.
     let t = Instant::now();
     let oldest = inputs.data.postings.iter().map(|p| p.posted).min().map(IsoWeek::containing);
-    let weeks: Vec<IsoWeek> =
-        week.trailing(HISTORY_WEEKS).into_iter().filter(|w| oldest.is_some_and(|o| *w >= o)).collect();
+    let weeks: Vec<IsoWeek> = week
+        .trailing(HISTORY_WEEKS)
+        .into_iter()
+        .filter(|w| oldest.is_some_and(|o| *w >= o))
+        .collect();
     let done = store_weeks(cfg, &inputs, &weeks, false)?;
     let computed: Vec<String> =
         done.iter().filter(|(_, c)| *c).map(|(w, _)| w.to_string()).collect();
@@ -349,18 +366,29 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     out.say(market_line(&d));
     out.say(movers(&d));
     out.say("\nstages:");
-    out.say(format!("  ingest     {ingest_ms:>6} ms  {} postings accepted", inputs.data.postings.len()));
+    out.say(format!(
+        "  ingest     {ingest_ms:>6} ms  {} postings accepted",
+        inputs.data.postings.len()
+    ));
     out.say(format!(
         "  snapshots  {snapshot_ms:>6} ms  {}",
         if computed.is_empty() {
             format!("{} weeks already stored, nothing recomputed", done.len())
         } else {
-            format!("computed {} ({} already stored)", computed.join(", "), done.len() - computed.len())
+            format!(
+                "computed {} ({} already stored)",
+                computed.join(", "),
+                done.len() - computed.len()
+            )
         }
     ));
     out.say(format!(
         "  deltas     {deltas_ms:>6} ms  {}",
-        if deltas_new { format!("written to {}", cfg.display_path(&deltas_path)) } else { "unchanged".into() }
+        if deltas_new {
+            format!("written to {}", cfg.display_path(&deltas_path))
+        } else {
+            "unchanged".into()
+        }
     ));
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
     Ok(())
@@ -371,7 +399,11 @@ fn market_line(d: &WeekOverWeek) -> String {
     let cur = m.cur.unwrap_or(0.0);
     match (m.abs, m.pct) {
         (Some(a), Some(p)) => {
-            format!("market: {cur:.0} open AI positions ({a:+.0}, {:+.1}% on {})", p * 100.0, d.previous_week.map(|w| w.to_string()).unwrap_or_default())
+            format!(
+                "market: {cur:.0} open AI positions ({a:+.0}, {:+.1}% on {})",
+                p * 100.0,
+                d.previous_week.map(|w| w.to_string()).unwrap_or_default()
+            )
         }
         _ => format!("market: {cur:.0} open AI positions (first week on record)"),
     }
@@ -385,7 +417,13 @@ fn movers(d: &WeekOverWeek) -> String {
         s.push_str(" none (no previous week stored)");
     }
     for (r, p) in v.iter().take(3) {
-        let arrow = if *p > 0.0 { '▲' } else if *p < 0.0 { '▼' } else { '=' };
+        let arrow = if *p > 0.0 {
+            '▲'
+        } else if *p < 0.0 {
+            '▼'
+        } else {
+            '='
+        };
         let _ = write!(
             s,
             "\n  {arrow} {:<28} {:>6.0} ({:+.1}%)",

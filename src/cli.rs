@@ -108,7 +108,7 @@ pub struct GenDataArgs {
     #[arg(long, default_value = "data")]
     pub out: PathBuf,
     /// Open postings in the newest week (the market size)
-    #[arg(long = "open", default_value_t = 26_000)]
+    #[arg(long = "open", default_value_t = 25_000)]
     pub open: u64,
     /// Total postings to write instead of a market size (for benchmarks)
     #[arg(long = "rows", conflicts_with = "open")]

@@ -137,8 +137,9 @@ fn role_delta(prev: Option<&RoleStats>, cur: &RoleStats) -> RoleDelta {
     let entered = prev_skills
         .as_ref()
         .map(|p| cur_skills.iter().filter(|s| !p.contains(s)).cloned().collect());
-    let left =
-        prev_skills.as_ref().map(|p| p.iter().filter(|s| !cur_skills.contains(s)).cloned().collect());
+    let left = prev_skills
+        .as_ref()
+        .map(|p| p.iter().filter(|s| !cur_skills.contains(s)).cloned().collect());
     let moves = prev_skills.as_ref().map(|p| {
         cur_skills
             .iter()
@@ -204,7 +205,8 @@ pub fn compare(a: &RoleStats, b: &RoleStats) -> PairComparison {
     let (pays_more, pay_gap_pct) = match (a.salary.median, b.salary.median) {
         (Some(x), Some(y)) if x > 0.0 && y > 0.0 => {
             let (hi, lo, side) = if x >= y { (x, y, Side::A) } else { (y, x, Side::B) };
-            let gap = ((hi / lo - 1.0) * 100.0 + 0.5).floor() as u64;
+            // (hi - lo) * 100 / lo keeps exact halves exact (hi / lo - 1 would not).
+            let gap = ((hi - lo) * 100.0 / lo + 0.5).floor() as u64;
             ((x != y).then_some(side), Some(gap))
         }
         _ => (None, None),
@@ -216,8 +218,7 @@ pub fn compare(a: &RoleStats, b: &RoleStats) -> PairComparison {
     };
     let sa: Vec<&str> = a.top_skills.iter().map(|s| s.name.as_str()).collect();
     let sb: Vec<&str> = b.top_skills.iter().map(|s| s.name.as_str()).collect();
-    let shared: Vec<String> =
-        sa.iter().filter(|s| sb.contains(s)).map(|s| s.to_string()).collect();
+    let shared: Vec<String> = sa.iter().filter(|s| sb.contains(s)).map(|s| s.to_string()).collect();
     let unique_a = sa.iter().filter(|s| !sb.contains(s)).map(|s| s.to_string()).collect();
     let unique_b = sb.iter().filter(|s| !sa.contains(s)).map(|s| s.to_string()).collect();
     let longest = sa.len().max(sb.len());

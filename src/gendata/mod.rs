@@ -21,7 +21,7 @@ const MARKET: &str = include_str!("market.toml");
 /// Weeks generated before the first week of history, so it starts full.
 const WARMUP_WEEKS: u32 = 7;
 /// Average number of weeks a posting stays open (durations 1–7 weeks).
-const MEAN_OPEN_WEEKS: f64 = 4.4;
+const MEAN_OPEN_WEEKS: f64 = 4.55;
 
 #[derive(Debug, Deserialize)]
 struct Market {
@@ -109,7 +109,8 @@ fn market() -> Market {
 fn roles(m: &Market, n: usize) -> Vec<MarketRole> {
     let mut out: Vec<MarketRole> = m.role.iter().take(n).cloned().collect();
     let mut rng = Rng(0x5EED);
-    let pool: Vec<String> = m.skills.values().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let pool: Vec<String> =
+        m.skills.values().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     for i in out.len()..n {
         let k = i + 1;
         let name = format!("Synthetic Role {k}");
@@ -165,7 +166,14 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
         hybrid: 0.3,
         entry: 0.08,
         senior: 0.35,
-        skills: vec!["Python".into(), "SQL".into(), "AWS".into(), "Docker".into(), "Java".into(), "Go".into()],
+        skills: vec![
+            "Python".into(),
+            "SQL".into(),
+            "AWS".into(),
+            "Docker".into(),
+            "Java".into(),
+            "Go".into(),
+        ],
         companies: vec![],
         company_focus: 0.0,
         metros: vec![],
@@ -192,7 +200,8 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
     let roles_toml = toml::to_string(&RolesFile { role: defs, skills: &m.skills })?;
     store::write_atomic(
         &args.out.join("roles.toml"),
-        format!("# Roles of the salarytrends data set (written by gen-data).\n\n{roles_toml}").as_bytes(),
+        format!("# Roles of the salarytrends data set (written by gen-data).\n\n{roles_toml}")
+            .as_bytes(),
     )?;
     store::write_atomic(&args.out.join("fx.toml"), FX.as_bytes())?;
 
@@ -210,7 +219,8 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
         for (k, week) in weeks.iter().enumerate() {
             for (ri, (role, r)) in all.iter().enumerate() {
                 // Week-to-week noise of ±6% on top of the trend.
-                let target = base_open(r, k) * open_scale * (1.0 + 0.06 * rng.normal().clamp(-2.0, 2.0));
+                let target =
+                    base_open(r, k) * open_scale * (1.0 + 0.06 * rng.normal().clamp(-2.0, 2.0));
                 carry[ri] += target / MEAN_OPEN_WEEKS;
                 let count = carry[ri].floor();
                 carry[ri] -= count;
@@ -226,8 +236,15 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
     })?;
 
     let subs_path = args.out.join("subscribers.csv");
-    store::write_atomic_with(&subs_path, |w| write_subscribers(w, &mut Rng(args.seed ^ 0xABCD), &roles, args.subscribers))?;
-    Ok(Summary { rows, roles: roles.len(), weeks: args.weeks, postings_path: postings_path.display().to_string() })
+    store::write_atomic_with(&subs_path, |w| {
+        write_subscribers(w, &mut Rng(args.seed ^ 0xABCD), &roles, args.subscribers)
+    })?;
+    Ok(Summary {
+        rows,
+        roles: roles.len(),
+        weeks: args.weeks,
+        postings_path: postings_path.display().to_string(),
+    })
 }
 
 /// What `gen-data` wrote.
@@ -268,7 +285,13 @@ fn posting(
     let mut f: [String; 14] = Default::default();
     f[0] = format!("p-{n:07}");
     let u = rng.f64();
-    let seniority = if u < r.entry { 0 } else if u < r.entry + r.senior { 2 } else { 1 };
+    let seniority = if u < r.entry {
+        0
+    } else if u < r.entry + r.senior {
+        2
+    } else {
+        1
+    };
     let base = &r.titles[rng.below(r.titles.len())];
     f[1] = match seniority {
         0 => format!("{} {base}", ENTRY_PREFIX[rng.below(ENTRY_PREFIX.len())]),
@@ -284,7 +307,9 @@ fn posting(
     f[3] = if !r.companies.is_empty() && rng.chance(r.company_focus) {
         r.companies[rng.zipf(r.companies.len())].clone()
     } else {
-        m.generic_companies[rng.zipf(m.generic_companies.len())].clone()
+        // Each role's generic employers start at a different place in the list.
+        let n = m.generic_companies.len();
+        m.generic_companies[(rng.zipf(n) + r.titles.len() * 7 + r.skills.len() * 3) % n].clone()
     };
     let u = rng.f64();
     let remote = u < r.remote;
@@ -298,11 +323,23 @@ fn posting(
         m.metros[1 + rng.zipf(m.metros.len() - 1)].clone()
     };
     f[5] = match (remote, hybrid, rng.chance(0.1)) {
-        (_, _, true) => String::new(), // not stated
+        (_, _, true) => String::new(),                    // not stated
         (true, _, _) if rng.chance(0.3) => String::new(), // "Remote" location says it
-        (true, _, _) => if rng.chance(0.5) { "remote".into() } else { "true".into() },
+        (true, _, _) => {
+            if rng.chance(0.5) {
+                "remote".into()
+            } else {
+                "true".into()
+            }
+        }
         (_, true, _) => "hybrid".into(),
-        _ => if rng.chance(0.5) { "onsite".into() } else { "false".into() },
+        _ => {
+            if rng.chance(0.5) {
+                "onsite".into()
+            } else {
+                "false".into()
+            }
+        }
     };
     if rng.chance(0.04) {
         f[4] = String::new();
@@ -313,8 +350,11 @@ fn posting(
         f[6] = ["entry", "mid", "senior"][seniority].into();
     }
     if rng.chance(r.disclosed) {
-        let level = [0.74, 1.0, 1.22][seniority];
-        let point = (r.median * drift * level * (r.spread * rng.normal().clamp(-2.5, 2.5)).exp()).max(40_000.0);
+        // Seniority moves pay, normalised so the role's median stays near `median`.
+        let mean_level = r.entry * 0.74 + (1.0 - r.entry - r.senior) + r.senior * 1.22;
+        let level = [0.74, 1.0, 1.22][seniority] / mean_level;
+        let point = (r.median * drift * level * (r.spread * rng.normal().clamp(-2.5, 2.5)).exp())
+            .max(40_000.0);
         let half = 0.1 + 0.15 * rng.f64();
         let (lo, hi) = (point * (1.0 - half), point * (1.0 + half));
         let in_london = f[4].starts_with("London");
@@ -347,9 +387,9 @@ fn posting(
         }
         // A few salaries that the checks must set aside.
         match rng.below(400) {
-            0 => f[10] = "month".into(),     // an annual figure labelled monthly
+            0 => f[10] = "month".into(),      // an annual figure labelled monthly
             1 => f[7] = "competitive".into(), // not a number
-            2 => f.swap(7, 8), // min above max
+            2 => f.swap(7, 8),                // min above max
             _ => {}
         }
     }
@@ -389,8 +429,20 @@ fn thousands(v: f64) -> String {
 }
 
 const COLUMNS: [&str; 14] = [
-    "id", "title", "role", "company", "location", "remote", "seniority", "salary_min",
-    "salary_max", "salary_currency", "salary_period", "skills", "posted_at", "closed_at",
+    "id",
+    "title",
+    "role",
+    "company",
+    "location",
+    "remote",
+    "seniority",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "skills",
+    "posted_at",
+    "closed_at",
 ];
 
 struct RowWriter<'w> {
@@ -437,8 +489,42 @@ impl<'w> RowWriter<'w> {
     }
 }
 
-const FIRST: &[&str] = &["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Tim", "Radia", "Guido", "Hedy", "John", "Shafi"];
-const LAST: &[&str] = &["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Berners-Lee", "Perlman", "van Rossum", "Lamarr", "McCarthy", "Goldwasser"];
+const FIRST: &[&str] = &[
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Tim",
+    "Radia",
+    "Guido",
+    "Hedy",
+    "John",
+    "Shafi",
+];
+const LAST: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "Berners-Lee",
+    "Perlman",
+    "van Rossum",
+    "Lamarr",
+    "McCarthy",
+    "Goldwasser",
+];
 
 fn write_subscribers(w: &mut dyn Write, rng: &mut Rng, roles: &[MarketRole], n: u64) -> Result<()> {
     let mut c = csv::Writer::from_writer(w);

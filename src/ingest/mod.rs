@@ -147,10 +147,8 @@ pub fn load(
     fx: &FxRates,
 ) -> Result<Dataset, IngestError> {
     // Read and check every file before parsing any, so a bad file writes nothing.
-    let sources: Vec<source::Source> = files
-        .iter()
-        .map(|p| source::Source::read(p, display(p)))
-        .collect::<Result<_, _>>()?;
+    let sources: Vec<source::Source> =
+        files.iter().map(|p| source::Source::read(p, display(p))).collect::<Result<_, _>>()?;
     let chunks: Vec<row::Chunk> = sources
         .par_iter()
         .enumerate()

@@ -108,9 +108,13 @@ pub struct Excluded {
     pub detail: String,
 }
 
+/// A salary bound that is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotANumber;
+
 /// Parses one bound: `,`, `_`, `$` and spaces are dropped, a trailing `k`/`K`
 /// multiplies by a thousand. `Ok(None)` for an empty value.
-pub fn parse_amount(raw: &str) -> Result<Option<f64>, ()> {
+pub fn parse_amount(raw: &str) -> Result<Option<f64>, NotANumber> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(None);
@@ -122,11 +126,11 @@ pub fn parse_amount(raw: &str) -> Result<Option<f64>, ()> {
         scale = 1000.0;
     }
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+')) {
-        return Err(());
+        return Err(NotANumber);
     }
-    let v: f64 = s.parse().map_err(|_| ())?;
+    let v: f64 = s.parse().map_err(|_| NotANumber)?;
     if !v.is_finite() {
-        return Err(());
+        return Err(NotANumber);
     }
     Ok(Some(v * scale))
 }
@@ -157,8 +161,8 @@ pub fn normalise(
         field,
         detail: format!("'{v}' is not a number"),
     };
-    let lo = parse_amount(min).map_err(|()| nan("salary_min", min))?;
-    let hi = parse_amount(max).map_err(|()| nan("salary_max", max))?;
+    let lo = parse_amount(min).map_err(|_| nan("salary_min", min))?;
+    let hi = parse_amount(max).map_err(|_| nan("salary_max", max))?;
     let (lo, hi) = match (lo, hi) {
         (None, None) => return Ok(None),
         (Some(a), None) | (None, Some(a)) => (a, a),
@@ -227,9 +231,9 @@ mod tests {
         assert_eq!(parse_amount("120_000"), Ok(Some(120_000.0)));
         assert_eq!(parse_amount("1.5K"), Ok(Some(1500.0)));
         assert_eq!(parse_amount(""), Ok(None));
-        assert_eq!(parse_amount("lots"), Err(()));
-        assert_eq!(parse_amount("NaN"), Err(()));
-        assert_eq!(parse_amount("inf"), Err(()));
+        assert_eq!(parse_amount("lots"), Err(NotANumber));
+        assert_eq!(parse_amount("NaN"), Err(NotANumber));
+        assert_eq!(parse_amount("inf"), Err(NotANumber));
     }
 
     #[test]

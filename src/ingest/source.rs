@@ -85,8 +85,11 @@ impl Source {
                 self.columns[c].get_or_insert(i);
             }
         }
-        let missing: Vec<&str> =
-            REQUIRED.iter().filter(|c| self.columns[**c as usize].is_none()).map(|c| c.name()).collect();
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .filter(|c| self.columns[**c as usize].is_none())
+            .map(|c| c.name())
+            .collect();
         if !missing.is_empty() {
             let s = if missing.len() > 1 { "s" } else { "" };
             return Err(format!("missing required column{s} {}", missing.join(", ")));
@@ -148,7 +151,12 @@ impl Source {
         Ok(chunk)
     }
 
-    fn parse_csv(&self, bytes: &[u8], lines_before: u64, chunk: &mut Chunk) -> Result<(), IngestError> {
+    fn parse_csv(
+        &self,
+        bytes: &[u8],
+        lines_before: u64,
+        chunk: &mut Chunk,
+    ) -> Result<(), IngestError> {
         let mut rdr =
             csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
         let mut rec = csv::StringRecord::new();

@@ -97,10 +97,28 @@ fn rejected_rows_and_salary_warnings_are_reported_in_rejected_csv() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "file,line,id,kind,field,reason");
     assert_eq!(lines.len(), 5, "{text}");
-    assert!(lines[1].starts_with("postings.csv,73,m1,rejected,id,repeats the id first seen at postings.csv:2"), "{text}");
-    assert!(lines[2].starts_with("postings.csv,74,c1,rejected,closed_at,2026-11-10 is before posted_at 2026-11-16"), "{text}");
-    assert!(lines[3].starts_with("postings.csv,75,s1,warning,salary_min,salary excluded"), "{text}");
-    assert!(lines[4].starts_with("postings.csv,76,r1,rejected,role,'Plumber' names no role"), "{text}");
+    assert!(
+        lines[1].starts_with(
+            "postings.csv,73,m1,rejected,id,repeats the id first seen at postings.csv:2"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(
+            "postings.csv,74,c1,rejected,closed_at,2026-11-10 is before posted_at 2026-11-16"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with(
+            "postings.csv,75,s1,warning,salary_min,\"salary excluded: 1440000 USD a year"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with("postings.csv,76,r1,rejected,role,'Plumber' names no role"),
+        "{text}"
+    );
     assert!(p.path("snapshots/2026-W47.json").is_file());
 }
 
@@ -142,8 +160,8 @@ fn default_week_is_the_newest_posting_week_when_it_is_complete() {
     // Newest posted_at is 2026-11-23 (W48); as of 2026-11-28 the last complete week is W47.
     p.cmd().args(["snapshot"]).assert().success().stderr(contains("2026-W47: snapshot written"));
     // As of a later date, the week of the newest posting wins.
-    p.cmd()
-        .args(["--as-of", "2027-01-10", "snapshot"])
+    p.cmd_as_of("2027-01-10")
+        .args(["snapshot"])
         .assert()
         .success()
         .stderr(contains("2026-W48: snapshot written"));
@@ -177,7 +195,7 @@ fn ai_jobs_fixture_backfills_cleanly_from_the_command_line() {
     p.write(
         "salarytrends.toml",
         &format!(
-            "postings = '{}'\nroles = '{}'\nsnapshots_dir = 'snapshots'\noutput_dir = 'output'\n",
+            "postings = '{}'\nroles = '{}'\nfx = 'fx.toml'\nsnapshots_dir = 'snapshots'\noutput_dir = 'output'\n",
             fixture.join("postings.csv").display(),
             fixture.join("roles.toml").display()
         ),
@@ -188,7 +206,10 @@ fn ai_jobs_fixture_backfills_cleanly_from_the_command_line() {
         .success()
         .stderr(contains("rejected:            0"))
         .stderr(contains("2024-W32: snapshot written"));
-    assert_eq!(p.written().iter().filter(|f| f.extension().is_some_and(|e| e == "json")).count(), 6);
+    assert_eq!(
+        p.written().iter().filter(|f| f.extension().is_some_and(|e| e == "json")).count(),
+        6
+    );
 }
 
 #[test]

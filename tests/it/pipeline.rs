@@ -40,13 +40,14 @@ fn ai_jobs_fixture_agrees_with_the_independent_computation() {
 
 fn check_role(week: &str, r: &RoleStats, e: &serde_json::Value) {
     let ctx = format!("{week} {}", r.name);
-    let close = |got: Option<f64>, want: &serde_json::Value, tol: f64, what: &str| match want.as_f64() {
-        Some(w) => {
-            let g = got.unwrap_or_else(|| panic!("{ctx} {what}: null, expected {w}"));
-            assert!((g - w).abs() <= tol, "{ctx} {what}: {g} vs {w}");
-        }
-        None => assert!(got.is_none(), "{ctx} {what}: {got:?}, expected null"),
-    };
+    let close =
+        |got: Option<f64>, want: &serde_json::Value, tol: f64, what: &str| match want.as_f64() {
+            Some(w) => {
+                let g = got.unwrap_or_else(|| panic!("{ctx} {what}: null, expected {w}"));
+                assert!((g - w).abs() <= tol, "{ctx} {what}: {g} vs {w}");
+            }
+            None => assert!(got.is_none(), "{ctx} {what}: {got:?}, expected null"),
+        };
     assert_eq!(r.slug, e["slug"].as_str().unwrap(), "{ctx}");
     assert_eq!(r.open_positions, e["open_positions"].as_u64().unwrap(), "{ctx}");
     close(r.share_of_market, &e["share_of_market"], 1e-9, "share_of_market");
@@ -63,7 +64,10 @@ fn check_role(week: &str, r: &RoleStats, e: &serde_json::Value) {
         close(got, &s[key], 0.005, key);
     }
     let rel = r.salary.reliability.map(|x| serde_json::to_value(x).unwrap());
-    assert_eq!(rel.as_ref(), if s["reliability"].is_null() { None } else { Some(&s["reliability"]) });
+    assert_eq!(
+        rel.as_ref(),
+        if s["reliability"].is_null() { None } else { Some(&s["reliability"]) }
+    );
     close(r.remote_share, &e["remote_share"], 1e-9, "remote_share");
     close(r.hybrid_share, &e["hybrid_share"], 1e-9, "hybrid_share");
     assert_eq!(r.remote_known, e["remote_known"].as_u64().unwrap(), "{ctx}");
@@ -71,7 +75,8 @@ fn check_role(week: &str, r: &RoleStats, e: &serde_json::Value) {
     close(r.experience_mix.entry, &mix["entry"], 1e-9, "entry");
     close(r.experience_mix.mid, &mix["mid"], 1e-9, "mid");
     close(r.experience_mix.senior, &mix["senior"], 1e-9, "senior");
-    let names = |v: &serde_json::Value| -> Vec<NameCount> { serde_json::from_value(v.clone()).unwrap() };
+    let names =
+        |v: &serde_json::Value| -> Vec<NameCount> { serde_json::from_value(v.clone()).unwrap() };
     assert_eq!(r.top_companies, names(&e["top_companies"]), "{ctx} companies");
     assert_eq!(r.top_metros, names(&e["top_metros"]), "{ctx} metros");
 }
@@ -170,7 +175,10 @@ fn deltas_are_null_without_a_predecessor_and_for_suppressed_medians() {
     assert_eq!(first.previous_week, None);
     assert_eq!(first.market.open_positions.abs, None);
     let r = &first.roles[0];
-    assert_eq!((r.open_positions.prev, r.open_positions.abs, r.open_positions.pct), (None, None, None));
+    assert_eq!(
+        (r.open_positions.prev, r.open_positions.abs, r.open_positions.pct),
+        (None, None, None)
+    );
     assert_eq!((r.remote_share_pp, r.experience_mix_pp.entry), (None, None));
     assert_eq!((r.skills_entered.clone(), r.skills_left.clone()), (None, None));
     let json = serde_json::to_value(&first).unwrap();
@@ -209,7 +217,10 @@ fn pair_comparison_follows_the_seed_page() {
     assert_eq!(c.unique_a, ["GCP", "Azure"]);
     assert_eq!(c.unique_b, ["Claude", "OpenAI"]);
     let back = deltas::compare(&b, &a);
-    assert_eq!((back.pays_more, back.pay_gap_pct, back.more_open), (Some(Side::A), Some(36), Some(Side::A)));
+    assert_eq!(
+        (back.pays_more, back.pay_gap_pct, back.more_open),
+        (Some(Side::A), Some(36), Some(Side::A))
+    );
     // Half-up rounding: 100 → 100.5 is 0.5 %, shown as 1 %.
     let c = deltas::compare(&role(Some(100_500.0), 1, &[]), &role(Some(100_000.0), 1, &[]));
     assert_eq!((c.pays_more, c.pay_gap_pct, c.overlap), (Some(Side::A), Some(1), None));

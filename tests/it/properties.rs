@@ -8,8 +8,13 @@ use salarytrends::stats;
 
 use crate::support::{HEADER, ROLES};
 
-const TITLES: &[&str] =
-    &["MLOps Engineer", "Senior ML Ops Engineer", "AI Engineer", "Junior AI Software Engineer", "Recruiter"];
+const TITLES: &[&str] = &[
+    "MLOps Engineer",
+    "Senior ML Ops Engineer",
+    "AI Engineer",
+    "Junior AI Software Engineer",
+    "Recruiter",
+];
 const SKILLS: &[&str] = &["aws", "AWS", "k8s", "Python", "rag", "Rust"];
 const COMPANIES: &[&str] = &["Apple", "Google", "Openkyber", "Unknown"];
 
@@ -25,9 +30,11 @@ fn row() -> impl Strategy<Value = String> {
         0..4usize,
     )
         .prop_map(|(t, c, sal, width, skills, posted, open_days, remote)| {
-            let posted_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 26).unwrap()
-                + chrono::Days::new(posted);
-            let closed = open_days.map(|d| (posted_date + chrono::Days::new(d)).to_string()).unwrap_or_default();
+            let posted_date =
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 26).unwrap() + chrono::Days::new(posted);
+            let closed = open_days
+                .map(|d| (posted_date + chrono::Days::new(d)).to_string())
+                .unwrap_or_default();
             let (lo, hi) = match sal {
                 Some(s) => (s.to_string(), (s + width.min(s)).to_string()),
                 None => (String::new(), String::new()),

@@ -78,11 +78,16 @@ impl Project {
 
     /// The binary, run in the project folder with its config and a fixed today.
     pub fn cmd(&self) -> Command {
+        self.cmd_as_of("2026-11-28")
+    }
+
+    /// The binary with another today.
+    pub fn cmd_as_of(&self, today: &str) -> Command {
         let mut c = Command::cargo_bin("salarytrends").unwrap();
         c.current_dir(self.dir.path())
             .env_remove("SALARYTRENDS_CONFIG")
             .env_remove("SOURCE_DATE_EPOCH")
-            .args(["--config", "salarytrends.toml", "--as-of", "2026-11-28"]);
+            .args(["--config", "salarytrends.toml", "--as-of", today]);
         c
     }
 
