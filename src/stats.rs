@@ -2,7 +2,7 @@
 //! defines each field. Pure: no I/O, no clock. The result does not depend on
 //! the order of the postings (values are sorted before they are summed).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;

@@ -11,10 +11,11 @@ mod row;
 pub mod salary;
 mod source;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use crate::model::Posting;
@@ -173,66 +174,83 @@ pub fn load(
 
 /// Joins parsed chunks in file order: interned strings get global ids, and
 /// repeated ids after the first accepted one are rejected.
-fn merge(files: Vec<SourceFile>, chunks: Vec<row::Chunk>, sources: &[source::Source]) -> Dataset {
+fn merge(
+    files: Vec<SourceFile>,
+    mut chunks: Vec<row::Chunk>,
+    sources: &[source::Source],
+) -> Dataset {
     let mut ds = Dataset { files, ..Dataset::default() };
+    // Global ids for the strings of every chunk (work per distinct string, not per row).
     let mut companies = Interner::default();
     let mut locations = Interner::default();
-    let mut skills: HashMap<String, u32> = HashMap::new();
+    let mut skills: HashMap<String, u32> = HashMap::default();
     let mut skill_names: Vec<String> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::with_capacity(chunks.iter().map(|c| c.ids.len()).sum());
-    let mut first_line: HashMap<&str, (usize, u64)> = HashMap::new();
+    let maps: Vec<[Vec<u32>; 3]> = chunks
+        .iter()
+        .map(|c| {
+            let company = c.companies.names.iter().map(|n| companies.get(n)).collect();
+            let location = c.locations.names.iter().map(|n| locations.get(n)).collect();
+            let skill = c
+                .skills
+                .iter()
+                .map(|(key, display)| {
+                    let next = skill_names.len() as u32;
+                    let id = *skills.entry(key.clone()).or_insert(next);
+                    if id == next {
+                        skill_names.push(display.clone());
+                    } else if *display < skill_names[id as usize] {
+                        // The smallest spelling wins, so the name does not depend on row order.
+                        skill_names[id as usize] = display.clone();
+                    }
+                    id
+                })
+                .collect();
+            [company, location, skill]
+        })
+        .collect();
+    // Rewrite each chunk's postings to the global ids, in parallel.
+    chunks.par_iter_mut().zip(&maps).for_each(|(c, [company, location, skill])| {
+        for p in &mut c.postings {
+            p.company = p.company.map(|x| company[x as usize]);
+            p.location = p.location.map(|x| location[x as usize]);
+        }
+        for s in &mut c.skill_refs {
+            *s = skill[*s as usize];
+        }
+    });
+
+    let first_of = first_occurrences(&chunks);
     let total: usize = chunks.iter().map(|c| c.postings.len()).sum();
     ds.postings.reserve(total);
-    for c in &chunks {
+    ds.skill_refs.reserve(chunks.iter().map(|c| c.skill_refs.len()).sum());
+    for (ci, c) in chunks.iter().enumerate() {
         ds.rows_read += c.rows_read;
         ds.rows_rejected += c.rejected;
         for (k, v) in &c.excluded {
             *ds.salaries_excluded.entry(*k).or_default() += v;
         }
         ds.issues.extend(c.issues.iter().cloned());
-        let company_map: Vec<u32> = c.companies.names.iter().map(|n| companies.get(n)).collect();
-        let location_map: Vec<u32> = c.locations.names.iter().map(|n| locations.get(n)).collect();
-        let skill_map: Vec<u32> = c
-            .skills
-            .iter()
-            .map(|(key, display)| {
-                let next = skill_names.len() as u32;
-                let id = *skills.entry(key.clone()).or_insert(next);
-                if id == next {
-                    skill_names.push(display.clone());
-                } else if *display < skill_names[id as usize] {
-                    // The smallest spelling wins, so the name does not depend on row order.
-                    skill_names[id as usize] = display.clone();
-                }
-                id
-            })
-            .collect();
         for (i, p) in c.postings.iter().enumerate() {
-            let id = c.ids[i].as_ref();
-            let line = c.lines[i];
-            if !seen.insert(id) {
-                let (f, l) = first_line[id];
+            if let Some(&(fc, fi)) = first_of.get(&(ci as u32, i as u32)) {
+                let first = &chunks[fc as usize];
                 ds.rows_rejected += 1;
                 ds.issues.push(Issue {
                     file: sources[c.file].name.clone(),
-                    line,
-                    id: id.to_string(),
+                    line: c.lines[i],
+                    id: c.ids[i].to_string(),
                     kind: IssueKind::Rejected,
                     field: "id".into(),
-                    reason: format!("repeats the id first seen at {}:{l}", sources[f].name),
+                    reason: format!(
+                        "repeats the id first seen at {}:{}",
+                        sources[first.file].name, first.lines[fi as usize]
+                    ),
                 });
                 continue;
             }
-            first_line.insert(id, (c.file, line));
-            let mut q = p.clone();
-            q.company = p.company.map(|x| company_map[x as usize]);
-            q.location = p.location.map(|x| location_map[x as usize]);
             let start = ds.skill_refs.len() as u32;
-            ds.skill_refs.extend(
-                c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]
-                    .iter()
-                    .map(|&s| skill_map[s as usize]),
-            );
+            ds.skill_refs
+                .extend_from_slice(&c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]);
+            let mut q = p.clone();
             q.skills = (start, ds.skill_refs.len() as u32);
             if q.role.is_none() {
                 ds.unclassified += 1;
@@ -250,6 +268,37 @@ fn merge(files: Vec<SourceFile>, chunks: Vec<row::Chunk>, sources: &[source::Sou
     ds.locations = locations.names;
     ds.skills = skill_names;
     ds
+}
+
+/// Finds repeated ids: for every (chunk, row) whose id already appeared
+/// earlier (in file order), the (chunk, row) of its first appearance.
+///
+/// Sorting 64-bit hashes in parallel is far kinder to the cache than a
+/// million inserts into one hash table; equal hashes are then confirmed by
+/// comparing the ids themselves.
+fn first_occurrences(chunks: &[row::Chunk]) -> HashMap<(u32, u32), (u32, u32)> {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    let mut keys: Vec<(u64, u32, u32)> = chunks
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(ci, c)| {
+            c.ids.iter().enumerate().map(move |(i, id)| (hasher.hash_one(id), ci as u32, i as u32))
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let id = |&(_, c, i): &(u64, u32, u32)| chunks[c as usize].ids[i as usize].as_ref();
+    let mut repeats = HashMap::default();
+    for group in keys.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        // Within a group, in file order: a row repeats the first earlier row with the same id.
+        for (k, later) in group.iter().enumerate().skip(1) {
+            // The earliest row with the same id is the first occurrence.
+            if let Some(first) = group[..k].iter().find(|e| id(e) == id(later)) {
+                repeats.insert((later.1, later.2), (first.1, first.2));
+            }
+        }
+    }
+    repeats
 }
 
 /// A string table: each distinct string gets the next id.

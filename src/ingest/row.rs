@@ -1,7 +1,7 @@
 //! Validation of one row: the rules of spec section 2 applied to the text of
 //! each column, producing a [`Posting`] or an [`Issue`].
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::NaiveDate;
 
@@ -95,13 +95,13 @@ impl<'a> Chunk<'a> {
             companies: Interner::default(),
             locations: Interner::default(),
             skills: Vec::new(),
-            skill_by_key: HashMap::new(),
-            skill_by_spelling: HashMap::new(),
-            titles: HashMap::new(),
+            skill_by_key: HashMap::default(),
+            skill_by_spelling: HashMap::default(),
+            titles: HashMap::default(),
             issues: Vec::new(),
             rows_read: 0,
             rejected: 0,
-            excluded: HashMap::new(),
+            excluded: HashMap::default(),
             lower: String::new(),
         }
     }
@@ -175,11 +175,13 @@ impl<'a> Chunk<'a> {
 
         let (title_role, title_seniority) = self.classify(title);
         let role = role_from_col.or(title_role);
-        let seniority = match get(Col::Seniority).to_ascii_lowercase().as_str() {
+        let seniority_text = get(Col::Seniority);
+        let is = |v: &str, name: &str| v.eq_ignore_ascii_case(name);
+        let seniority = match seniority_text {
             "" => title_seniority,
-            "entry" => Seniority::Entry,
-            "mid" => Seniority::Mid,
-            "senior" => Seniority::Senior,
+            v if is(v, "entry") => Seniority::Entry,
+            v if is(v, "mid") => Seniority::Mid,
+            v if is(v, "senior") => Seniority::Senior,
             other => {
                 let reason =
                     format!("'{other}' is not entry, mid or senior; inferred from the title");
@@ -188,12 +190,12 @@ impl<'a> Chunk<'a> {
             }
         };
         let location_text = get(Col::Location);
-        let arrangement = match get(Col::Remote).to_ascii_lowercase().as_str() {
-            "" if location_text.eq_ignore_ascii_case("remote") => Some(Arrangement::Remote),
+        let arrangement = match get(Col::Remote) {
+            "" if is(location_text, "remote") => Some(Arrangement::Remote),
             "" => None,
-            "remote" | "true" => Some(Arrangement::Remote),
-            "hybrid" => Some(Arrangement::Hybrid),
-            "onsite" | "on-site" | "false" => Some(Arrangement::Onsite),
+            v if is(v, "remote") || is(v, "true") => Some(Arrangement::Remote),
+            v if is(v, "hybrid") => Some(Arrangement::Hybrid),
+            v if is(v, "onsite") || is(v, "on-site") || is(v, "false") => Some(Arrangement::Onsite),
             other => {
                 let reason = format!("'{other}' is not remote, hybrid or onsite; kept as unknown");
                 self.issue(line, id, IssueKind::Warning, "remote", reason);
@@ -257,8 +259,11 @@ impl<'a> Chunk<'a> {
     /// Local id of a skill as written: aliases and case variants share one id.
     fn skill(&mut self, spelling: &str) -> u32 {
         self.lower.clear();
-        for c in spelling.chars() {
-            self.lower.extend(c.to_lowercase());
+        if spelling.is_ascii() {
+            self.lower.push_str(spelling);
+            self.lower.make_ascii_lowercase();
+        } else {
+            self.lower.extend(spelling.chars().flat_map(char::to_lowercase));
         }
         if let Some(&id) = self.skill_by_spelling.get(self.lower.as_str()) {
             let entry = &mut self.skills[id as usize];

@@ -119,6 +119,10 @@ pub fn parse_amount(raw: &str) -> Result<Option<f64>, NotANumber> {
     if t.is_empty() {
         return Ok(None);
     }
+    // The common case, plain digits, needs no clean-up.
+    if t.len() < 16 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<u64>().map(|v| Some(v as f64)).map_err(|_| NotANumber);
+    }
     let mut s: String = t.chars().filter(|c| !matches!(c, ',' | '_' | '$' | ' ')).collect();
     let mut scale = 1.0;
     if s.ends_with(['k', 'K']) {
@@ -137,14 +141,14 @@ pub fn parse_amount(raw: &str) -> Result<Option<f64>, NotANumber> {
 
 /// Multiplier from a pay period to a year.
 pub fn period_factor(raw: &str) -> Option<f64> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "" | "year" => Some(1.0),
-        "month" => Some(12.0),
-        "week" => Some(52.0),
-        "day" => Some(260.0),
-        "hour" => Some(2080.0),
-        _ => None,
+    let p = raw.trim();
+    if p.is_empty() {
+        return Some(1.0);
     }
+    [("year", 1.0), ("month", 12.0), ("week", 52.0), ("day", 260.0), ("hour", 2080.0)]
+        .into_iter()
+        .find(|(name, _)| p.eq_ignore_ascii_case(name))
+        .map(|(_, f)| f)
 }
 
 /// Normalises the salary columns of one posting into annual USD.
@@ -177,9 +181,13 @@ pub fn normalise(
             });
         }
     }
-    let code = currency.trim().to_ascii_uppercase();
-    let code = if code.is_empty() { "USD".to_string() } else { code };
-    let rate = fx.rate(&code).ok_or_else(|| Excluded {
+    let code = currency.trim();
+    let rate = if code.is_empty() || code == "USD" {
+        Some(1.0)
+    } else {
+        fx.rate(code).or_else(|| fx.rate(&code.to_ascii_uppercase()))
+    };
+    let rate = rate.ok_or_else(|| Excluded {
         reason: Exclusion::UnknownCurrency,
         field: "salary_currency",
         detail: format!("'{code}' has no rate in fx.toml"),

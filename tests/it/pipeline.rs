@@ -262,3 +262,45 @@ fn csv_and_json_lines_give_the_same_snapshot() {
     assert_eq!(a.roles, b.roles);
     assert_eq!(a.market, b.market);
 }
+
+#[test]
+fn large_files_split_in_pieces_keep_line_numbers_and_find_repeats() {
+    // Over 5 MB: several parallel pieces. Every 7th title is quoted across two
+    // lines, so a piece boundary must never fall inside a quoted field.
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    let mut line = 1u64;
+    let rows = 60_000;
+    for i in 0..rows {
+        let title =
+            if i % 7 == 0 { "\"Senior\nMLOps Engineer, \"\"Platform\"\"\"" } else { "AI Engineer" };
+        text.push_str(&format!(
+            "id{i},{title},,Company {},Remote,,,120000,150000,,,aws;rag;python;k8s,2026-11-16,\n",
+            i % 97
+        ));
+        line += if i % 7 == 0 { 2 } else { 1 };
+    }
+    // A repeat of the first id and a bad date at the very end.
+    text.push_str("id0,AI Engineer,,Acme,,,,,,,,,2026-11-16,\n");
+    let repeat_line = line + 1;
+    text.push_str("bad,AI Engineer,,Acme,,,,,,,,,2026-11-31,\n");
+    let bad_line = line + 2;
+    assert!(text.len() > 5 << 20, "{}", text.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.csv");
+    std::fs::write(&path, &text).unwrap();
+    let catalog = Catalog::parse(ROLES).unwrap();
+    let data = load(&path, &catalog, &FxRates::usd_only());
+    assert_eq!(data.rows_read, rows + 2);
+    assert_eq!(data.rows_rejected, 2);
+    assert_eq!(data.postings.len() as u64, rows);
+    let lines: Vec<(u64, &str, &str)> =
+        data.issues.iter().map(|i| (i.line, i.id.as_str(), i.field.as_str())).collect();
+    assert_eq!(lines, [(repeat_line, "id0", "id"), (bad_line, "bad", "posted_at")]);
+    assert_eq!(data.issues[0].reason, format!("repeats the id first seen at {}:2", path.display()));
+    let snap = stats::snapshot(&data, &catalog, "2026-W47".parse().unwrap(), 3);
+    let multi_line = (0..rows).filter(|i| i % 7 == 0).count() as u64;
+    assert_eq!(snap.roles[0].open_positions, multi_line);
+    assert_eq!(snap.roles[1].open_positions, rows - multi_line);
+    assert_eq!(snap.roles[0].experience_mix.senior, Some(1.0));
+}
