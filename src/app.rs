@@ -8,11 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::cli::{Cli, Command, GenDataArgs, SnapshotArgs};
+use crate::cli::{Cli, Command, GenDataArgs, ReportArgs, SnapshotArgs};
 use crate::config::Config;
 use crate::deltas::{self, WeekOverWeek};
 use crate::ingest::{self, Dataset, FxRates, IngestError, IssueKind};
 use crate::model::IsoWeek;
+use crate::report::{self, ReportJob};
 use crate::roles::Catalog;
 use crate::stats::{self, Snapshot};
 use crate::store::{self, SnapshotStore};
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<()> {
             std::io::Write::write_all(&mut stdout, &store::to_json(&d)?)?;
             Ok(())
         }
+        Command::Report(args) => report_cmd(&cfg, args, &out),
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
         Command::GenData(_) => unreachable!("handled above"),
     }
@@ -362,6 +364,11 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     }
     let deltas_ms = t.elapsed().as_millis();
 
+    let t = Instant::now();
+    let catalog = &inputs.catalog;
+    let reports = reports_if_stale(cfg, catalog, week)?;
+    let reports_ms = t.elapsed().as_millis();
+
     out.say(format!("\nweek {week} ({} to {})", week.monday(), week.sunday()));
     out.say(market_line(&d));
     out.say(movers(&d));
@@ -390,7 +397,143 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
             "unchanged".into()
         }
     ));
+    out.say(format!(
+        "  reports    {reports_ms:>6} ms  {}",
+        match reports {
+            Some(n) => format!("rendered {n} PDFs into {}", cfg.display_path(&dir.join("reports"))),
+            None => "up to date (snapshot and templates unchanged)".into(),
+        }
+    ));
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
+    Ok(())
+}
+
+/// The newest stored week that is complete by the clock.
+fn stored_default_week(cfg: &Config) -> Result<IsoWeek> {
+    let last_complete = IsoWeek::containing(cfg.as_of).prev();
+    SnapshotStore::new(&cfg.snapshots_dir)
+        .weeks()?
+        .into_iter()
+        .rfind(|w| *w <= last_complete)
+        .ok_or_else(|| Fatal::new(exit::FAILURE, "no stored snapshot; run `salarytrends snapshot` first").into())
+}
+
+fn resolve_pair(catalog: &Catalog, names: &[String]) -> Result<(usize, usize)> {
+    let find = |n: &String| {
+        catalog.role_by_name(n).map(usize::from).ok_or_else(|| {
+            let known: Vec<&str> = catalog.roles.iter().map(|r| r.slug.as_str()).collect();
+            Fatal::new(exit::USAGE, format!("unknown role '{n}' (roles: {})", known.join(", ")))
+        })
+    };
+    let (a, b) = (find(&names[0])?, find(&names[1])?);
+    if a == b {
+        return Err(Fatal::new(exit::USAGE, format!("--pair names '{}' twice", catalog.roles[a].name)).into());
+    }
+    Ok((a.min(b), a.max(b)))
+}
+
+/// Renders `pairs` of `week` from the stored snapshots and rewrites the manifest.
+fn render_reports(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    pairs: &[(usize, usize)],
+    emit_source: Option<PathBuf>,
+) -> Result<Vec<report::Rendered>> {
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let snapshot = store.load(week)?.ok_or_else(|| {
+        Fatal::new(
+            exit::FAILURE,
+            format!("no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"),
+        )
+    })?;
+    let prev = store.load(week.prev())?;
+    let d = deltas::week_over_week(prev.as_ref(), &snapshot);
+    let mut history = Vec::new();
+    for w in week.trailing(HISTORY_WEEKS) {
+        if w == week {
+            history.push(snapshot.clone());
+        } else if let Some(s) = store.load(w)? {
+            history.push(s);
+        }
+    }
+    let template = report::template(&cfg.templates_dir)?;
+    let week_dir = week_dir(cfg, week);
+    let job = ReportJob {
+        snapshot: &snapshot,
+        deltas: &d,
+        history: &history,
+        roles: &catalog.roles,
+        base_url: &cfg.newsletter.base_url,
+        min_salary_sample: cfg.min_salary_sample,
+        week_dir: week_dir.clone(),
+        emit_source,
+    };
+    let rendered = report::render_pairs(&job, &template, pairs)?;
+    report::write_manifest(&week_dir, week)?;
+    Ok(rendered)
+}
+
+/// What the reports of a week depend on: the stored snapshots they read, the
+/// template, the roles and the program version.
+fn report_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    for w in week.trailing(HISTORY_WEEKS) {
+        h.update(w.to_string());
+        h.update(std::fs::read(store.path(w)).unwrap_or_default());
+    }
+    h.update(report::template(&cfg.templates_dir)?);
+    h.update(std::fs::read(&cfg.roles).unwrap_or_default());
+    h.update(&cfg.newsletter.base_url);
+    h.update(cfg.min_salary_sample.to_le_bytes());
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Renders every pair unless the reports on disk were made from the same
+/// inputs. `Some(count)` when rendered.
+fn reports_if_stale(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<Option<usize>> {
+    let digest = report_inputs_digest(cfg, week)?;
+    let dir = week_dir(cfg, week);
+    let stamp = dir.join("reports").join(".inputs.sha256");
+    let pairs = report::all_pairs(catalog.roles.len());
+    let all_there = pairs.iter().all(|&(a, b)| {
+        dir.join("reports").join(crate::render::report_file(&catalog.roles[a], &catalog.roles[b])).is_file()
+    });
+    if all_there && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
+        return Ok(None);
+    }
+    let rendered = render_reports(cfg, catalog, week, &pairs, None)?;
+    store::write_atomic(&stamp, digest.as_bytes())?;
+    Ok(Some(rendered.len()))
+}
+
+fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
+    let catalog = Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let week = match args.week {
+        Some(w) => w,
+        None => stored_default_week(cfg)?,
+    };
+    let pairs = match &args.pair {
+        Some(names) => vec![resolve_pair(&catalog, names)?],
+        None => report::all_pairs(catalog.roles.len()),
+    };
+    let t = Instant::now();
+    let rendered = render_reports(cfg, &catalog, week, &pairs, args.emit_source.clone())?;
+    for r in rendered.iter().take(if rendered.len() > 3 { 0 } else { 3 }) {
+        out.say(format!("wrote {} ({} KB)", cfg.display_path(&r.pdf), r.bytes.div_ceil(1024)));
+    }
+    out.say(format!(
+        "{week}: {} report{} in {} ms",
+        rendered.len(),
+        if rendered.len() == 1 { "" } else { "s" },
+        t.elapsed().as_millis()
+    ));
+    if let Some(dir) = &args.emit_source {
+        out.say(format!("sources written to {}", dir.display()));
+    }
     Ok(())
 }
 

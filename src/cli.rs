@@ -57,6 +57,13 @@ pub enum Command {
     /// Example: salarytrends deltas --week 2026-W47 | jq '.market'
     #[command(after_help = EXIT_CODES)]
     Deltas(WeekArg),
+    /// Render role-pair PDF reports from the stored snapshots.
+    ///
+    /// Names or slugs, in either order; the file is always
+    /// output/<week>/reports/<slug-a>-vs-<slug-b>.pdf with slugs in roles.toml order.
+    /// Example: salarytrends report --pair "MLOps Engineer" ai-software-engineer --week 2026-W47
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
     /// Run the weekly job: snapshots (with 12 weeks of history) and deltas.
     ///
     /// Safe to rerun: stored snapshots are reused.
@@ -90,6 +97,25 @@ pub struct SnapshotArgs {
     /// Rebuild weeks that are already stored
     #[arg(long)]
     pub recompute: bool,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["pair", "all"]))]
+pub struct ReportArgs {
+    /// The two roles (names or slugs)
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub pair: Option<Vec<String>>,
+    /// Every pair of roles, using all cores
+    #[arg(long)]
+    pub all: bool,
+    /// ISO week such as 2026-W47 (default: the newest stored complete week)
+    #[arg(long)]
+    pub week: Option<IsoWeek>,
+    /// Also write the template, data JSON, charts and fonts of each pair to
+    /// this folder, for the typst command line (`typst compile --font-path fonts report.typ`)
+    #[arg(long, value_name = "DIR")]
+    pub emit_source: Option<PathBuf>,
 }
 
 /// Output format of generated postings.

@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub output_dir: String,
     /// Delivery state database.
     pub state_db: String,
+    /// Report and newsletter templates (built-in ones are used where a file is absent).
+    pub templates_dir: String,
     /// Salary figures are suppressed below this many disclosed salaries.
     pub min_salary_sample: u64,
     /// Largest share of rejected rows before the run stops.
@@ -49,6 +51,7 @@ impl Default for RawConfig {
             snapshots_dir: "data/snapshots".into(),
             output_dir: "output".into(),
             state_db: "data/state.sqlite".into(),
+            templates_dir: "templates".into(),
             min_salary_sample: 10,
             max_reject_ratio: 0.05,
             newsletter: NewsletterConfig::default(),
@@ -143,6 +146,8 @@ pub struct Config {
     pub output_dir: PathBuf,
     /// Delivery state database.
     pub state_db: PathBuf,
+    /// Templates folder.
+    pub templates_dir: PathBuf,
     /// Salary suppression threshold.
     pub min_salary_sample: u64,
     /// Largest share of rejected rows.
@@ -189,6 +194,7 @@ impl Config {
             snapshots_dir: p(&raw.snapshots_dir),
             output_dir: p(&raw.output_dir),
             state_db: p(&raw.state_db),
+            templates_dir: p(&raw.templates_dir),
             min_salary_sample: raw.min_salary_sample,
             max_reject_ratio: raw.max_reject_ratio,
             newsletter: raw.newsletter,

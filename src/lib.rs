@@ -6,12 +6,15 @@
 //! [`app`] connects the stages; [`store`] writes files atomically.
 
 pub mod app;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod deltas;
 pub mod gendata;
 pub mod ingest;
 pub mod model;
+pub mod render;
+pub mod report;
 pub mod roles;
 pub mod stats;
 pub mod store;

@@ -179,6 +179,24 @@ pub fn money_k(usd: f64) -> String {
     format!("${k}K")
 }
 
+/// A count with thousands separators: `26,159`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A change of money: `$4.2K` (thousands with one decimal, so small moves still show).
+pub fn money_delta_k(usd: f64) -> String {
+    format!("${:.1}K", usd / 1000.0)
+}
+
 /// A fraction shown as a percentage with one decimal: `8.8%`.
 pub fn pct1(fraction: f64) -> String {
     format!("{:.1}%", (fraction * 1000.0 + 0.5).floor() / 10.0)
@@ -233,6 +251,10 @@ mod tests {
         assert_eq!(money_k(172_499.0), "$172K");
         assert_eq!(pct1(0.0875), "8.8%");
         assert_eq!(pct1(0.0), "0.0%");
+        assert_eq!(count(26_159), "26,159");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(money_delta_k(312.0), "$0.3K");
     }
 
     #[test]

@@ -1,0 +1,404 @@
+//! Charts: the figures of a role-pair report drawn with `plotters`, as SVG
+//! for the PDF (and PNG for email). Pure: snapshot data in, bytes out.
+//!
+//! Every chart uses one colour-blind-safe palette (Okabe–Ito), labelled axes
+//! and money as `$173K`. Text is set in Inter, a font embedded in the binary
+//! and registered with both plotters (for measuring) and typst (for drawing
+//! the SVG), so no system font is ever consulted.
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use serde::Serialize;
+
+use crate::model::{money_k, pct1};
+use crate::stats::{RoleStats, Snapshot};
+
+/// The family name every chart uses; the typst world and plotters both know it.
+pub const FONT_FAMILY: &str = "Inter";
+/// Inter Regular.
+pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/Inter-Regular.otf");
+/// Inter Italic.
+pub const FONT_ITALIC: &[u8] = include_bytes!("../../assets/fonts/Inter-Italic.otf");
+/// Inter SemiBold.
+pub const FONT_SEMIBOLD: &[u8] = include_bytes!("../../assets/fonts/Inter-SemiBold.otf");
+/// Inter Bold.
+pub const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/Inter-Bold.otf");
+
+/// Okabe–Ito blue: the first role.
+pub const COLOR_A: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+/// Okabe–Ito orange: the second role.
+pub const COLOR_B: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+/// Entry, mid and senior (Okabe–Ito sky blue, bluish green, vermillion).
+pub const COLOR_MIX: [RGBColor; 3] =
+    [RGBColor(0x56, 0xB4, 0xE9), RGBColor(0x00, 0x9E, 0x73), RGBColor(0xD5, 0x5E, 0x00)];
+const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 420;
+const MIX_HEIGHT: u32 = 320;
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for (style, bytes) in [
+            (FontStyle::Normal, FONT_REGULAR),
+            (FontStyle::Italic, FONT_ITALIC),
+            (FontStyle::Bold, FONT_BOLD),
+        ] {
+            plotters::style::register_font(FONT_FAMILY, style, bytes)
+                .unwrap_or_else(|_| panic!("embedded font {FONT_FAMILY} is valid"));
+        }
+    });
+}
+
+fn font(size: f64) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().color(&INK)
+}
+
+/// One chart, ready to be written or embedded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chart {
+    /// File name, e.g. `salary.svg`.
+    pub name: String,
+    /// What the chart shows, with its numbers (alt text).
+    pub alt: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// The weekly history of one role, oldest first, for the trend charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// Week label, e.g. `W47`.
+    pub label: String,
+    /// Open positions.
+    pub open: Option<u64>,
+    /// Median salary.
+    pub median: Option<f64>,
+}
+
+/// The history of both roles over the same weeks.
+pub fn trend(history: &[Snapshot], slug: &str) -> Vec<TrendPoint> {
+    history
+        .iter()
+        .map(|s| {
+            let r = s.roles.iter().find(|r| r.slug == slug);
+            let w = s.week.to_string();
+            TrendPoint {
+                label: w.rsplit('-').next().unwrap_or(&w).to_string(),
+                open: r.map(|r| r.open_positions),
+                median: r.and_then(|r| r.salary.median),
+            }
+        })
+        .collect()
+}
+
+/// All the charts of one pair report.
+pub fn pair_charts(
+    a: &RoleStats,
+    b: &RoleStats,
+    trend_a: &[TrendPoint],
+    trend_b: &[TrendPoint],
+) -> Vec<Chart> {
+    register_fonts();
+    vec![
+        salary_chart(a, b),
+        mix_chart(a, b),
+        skills_chart(a, b),
+        trend_chart(
+            "trend-open.svg",
+            "Open positions",
+            trend_a,
+            trend_b,
+            (&a.name, &b.name),
+            |p| p.open.map(|v| v as f64),
+            |v| format!("{v:.0}"),
+        ),
+        trend_chart(
+            "trend-median.svg",
+            "Median salary",
+            trend_a,
+            trend_b,
+            (&a.name, &b.name),
+            |p| p.median,
+            money_k,
+        ),
+    ]
+}
+
+fn svg(draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>)) -> String {
+    svg_sized(HEIGHT, draw)
+}
+
+fn svg_sized(height: u32, draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>)) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).expect("drawing into a string cannot fail");
+        draw(root.clone());
+        root.present().expect("drawing into a string cannot fail");
+    }
+    out
+}
+
+/// Salary percentiles of both roles side by side: p25, median, mean, p75.
+fn salary_chart(a: &RoleStats, b: &RoleStats) -> Chart {
+    let figures = |r: &RoleStats| {
+        [r.salary.p25, r.salary.median, r.salary.mean, r.salary.p75]
+    };
+    let (fa, fb) = (figures(a), figures(b));
+    let labels = ["25th percentile", "Median", "Average", "75th percentile"];
+    let max = fa.iter().chain(&fb).flatten().fold(0.0f64, |m, v| m.max(*v));
+    let top = ((max * 1.15) / 50_000.0).ceil().max(1.0) * 50_000.0;
+    let mut alt = String::from("Salary percentiles:");
+    for (r, f) in [(a, fa), (b, fb)] {
+        if r.salary.suppressed() {
+            alt.push_str(&format!(" {} not enough disclosed salaries (n = {});", r.name, r.salary.n));
+        } else {
+            let parts: Vec<String> =
+                labels.iter().zip(f).map(|(l, v)| format!("{l} {}", v.map(money_k).unwrap_or_default())).collect();
+            alt.push_str(&format!(" {} {} (n = {});", r.name, parts.join(", "), r.salary.n));
+        }
+    }
+    let svg = svg(|root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .margin_bottom(44)
+            .x_label_area_size(44)
+            .y_label_area_size(104)
+            .caption("Salary by percentile (annual USD)", font(30.8))
+            .build_cartesian_2d(0.0..4.0, 0.0..top)
+            .expect("valid ranges");
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_labels(9)
+            .y_label_formatter(&|v| money_k(*v))
+            .x_label_formatter(&|x: &f64| {
+                // Labels sit at the centre of each group (0.5, 1.5, …).
+                let i = *x - 0.5;
+                if (i - i.round()).abs() < 1e-6 && (0.0..4.0).contains(&i) {
+                    labels[i.round() as usize].to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .label_style(font(21.0))
+            .axis_desc_style(font(21.0))
+            .y_desc("Annual salary")
+            .draw()
+            .expect("mesh");
+        for (k, (fig, color)) in [(fa, COLOR_A), (fb, COLOR_B)].into_iter().enumerate() {
+            for (i, v) in fig.iter().enumerate() {
+                let Some(v) = *v else { continue };
+                let x0 = i as f64 + 0.12 + k as f64 * 0.39;
+                let bar = Rectangle::new([(x0, 0.0), (x0 + 0.37, v)], color.filled());
+                chart.plotting_area().draw(&bar).expect("bar");
+                let label = Text::new(money_k(v), (x0 + 0.03, v + top * 0.06), font(19.6));
+                chart.plotting_area().draw(&label).expect("label");
+            }
+        }
+        for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
+            let label = if r.salary.suppressed() {
+                format!("{}: not enough disclosed salaries (n = {})", r.name, r.salary.n)
+            } else {
+                format!("{} (n = {})", r.name, r.salary.n)
+            };
+            legend(&root, k, &label, color);
+        }
+    });
+    Chart { name: "salary.svg".into(), alt, svg }
+}
+
+fn legend(root: &DrawingArea<SVGBackend<'_>, Shift>, k: usize, label: &str, color: RGBColor) {
+    let x = 110 + k as i32 * 440;
+    let y = HEIGHT as i32 - 22;
+    root.draw(&Rectangle::new([(x, y - 12), (x + 18, y + 4)], color.filled())).expect("legend");
+    root.draw(&Text::new(label.to_string(), (x + 26, y - 12), font(21.0))).expect("legend");
+}
+
+/// Experience mix of both roles as stacked horizontal bars.
+fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
+    let shares = |r: &RoleStats| {
+        [r.experience_mix.entry, r.experience_mix.mid, r.experience_mix.senior].map(|v| v.unwrap_or(0.0))
+    };
+    let names = ["Entry", "Mid", "Senior"];
+    let mut alt = String::from("Experience mix:");
+    for r in [a, b] {
+        let s = shares(r);
+        alt.push_str(&format!(
+            " {}: entry {}, mid {}, senior {};",
+            r.name,
+            pct1(s[0]),
+            pct1(s[1]),
+            pct1(s[2])
+        ));
+    }
+    let svg = svg_sized(MIX_HEIGHT, |root| {
+        let root = root.titled("Experience mix (share of open positions)", font(30.8)).expect("title");
+        let (w, h) = (WIDTH as i32, MIX_HEIGHT as i32 - 40);
+        let left = 230;
+        let right = w - 30;
+        for (k, r) in [a, b].into_iter().enumerate() {
+            let y0 = 30 + k as i32 * 100;
+            root.draw(&Text::new(r.name.clone(), (20, y0 + 28), font(22.4))).expect("name");
+            let mut x = left as f64;
+            let s = shares(r);
+            let tenths = crate::model::largest_remainder_tenths(&s);
+            for i in 0..3 {
+                let wpx = s[i] * (right - left) as f64;
+                let x1 = x + wpx;
+                root.draw(&Rectangle::new([(x as i32, y0), (x1 as i32, y0 + 64)], COLOR_MIX[i].filled()))
+                    .expect("bar");
+                if wpx > 60.0 {
+                    let label = format!("{:.1}%", f64::from(tenths[i]) / 10.0);
+                    root.draw(&Text::new(label, (x as i32 + 8, y0 + 26), font(22.4).color(&WHITE)))
+                        .expect("label");
+                }
+                x = x1;
+            }
+        }
+        for (i, n) in names.iter().enumerate() {
+            let x = left + i as i32 * 170;
+            let y = h - 20;
+            root.draw(&Rectangle::new([(x, y), (x + 18, y + 16)], COLOR_MIX[i].filled())).expect("key");
+            root.draw(&Text::new(n.to_string(), (x + 26, y), font(21.0))).expect("key");
+        }
+    });
+    Chart { name: "mix.svg".into(), alt, svg }
+}
+
+/// The skills of both top lists: share of each role's postings that ask for it.
+fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
+    let mut names: Vec<&str> = a.top_skills.iter().map(|s| s.name.as_str()).collect();
+    for s in &b.top_skills {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let share = |r: &RoleStats, n: &str| {
+        r.top_skills
+            .iter()
+            .find(|s| s.name == n)
+            .map(|s| if r.open_positions == 0 { 0.0 } else { s.count as f64 / r.open_positions as f64 })
+    };
+    let mut alt = String::from("Share of postings asking for each skill:");
+    for n in &names {
+        let fa = share(a, n).map(pct1).unwrap_or_else(|| "not in top 8".into());
+        let fb = share(b, n).map(pct1).unwrap_or_else(|| "not in top 8".into());
+        alt.push_str(&format!(" {n}: {} {fa}, {} {fb};", a.name, b.name));
+    }
+    let rows = names.len().max(1);
+    let svg = svg(|root| {
+        let root = root.titled("Top skills (share of postings that ask for each)", font(30.8)).expect("title");
+        let left = 240.0;
+        let right = WIDTH as f64 - 80.0;
+        let top = 20.0;
+        let bottom = HEIGHT as f64 - 80.0;
+        let row_h = (bottom - top) / rows as f64;
+        let max = names
+            .iter()
+            .flat_map(|n| [share(a, n), share(b, n)])
+            .flatten()
+            .fold(0.0f64, f64::max)
+            .max(0.01);
+        for (i, n) in names.iter().enumerate() {
+            let y = top + i as f64 * row_h;
+            root.draw(&Text::new(n.to_string(), (20, (y + row_h * 0.15) as i32), font(19.6))).expect("name");
+            for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
+                let Some(v) = share(r, n) else { continue };
+                let y0 = y + row_h * (0.08 + 0.42 * k as f64);
+                let y1 = y0 + row_h * 0.38;
+                let x1 = left + (right - left) * v / max;
+                root.draw(&Rectangle::new([(left as i32, y0 as i32), (x1 as i32, y1 as i32)], color.filled()))
+                    .expect("bar");
+                root.draw(&Text::new(pct1(v), (x1 as i32 + 6, y0 as i32 - 2), font(16.8))).expect("value");
+            }
+        }
+        for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
+            legend_at(&root, k, &r.name, color, HEIGHT as i32 - 60);
+        }
+    });
+    Chart { name: "skills.svg".into(), alt, svg }
+}
+
+fn legend_at(root: &DrawingArea<SVGBackend<'_>, Shift>, k: usize, label: &str, color: RGBColor, y: i32) {
+    let x = 240 + k as i32 * 380;
+    root.draw(&Rectangle::new([(x, y), (x + 18, y + 16)], color.filled())).expect("legend");
+    root.draw(&Text::new(label.to_string(), (x + 26, y), font(21.0))).expect("legend");
+}
+
+/// A 12-week line chart of one figure for both roles.
+fn trend_chart(
+    name: &str,
+    title: &str,
+    ta: &[TrendPoint],
+    tb: &[TrendPoint],
+    names: (&str, &str),
+    value: impl Fn(&TrendPoint) -> Option<f64>,
+    fmt: impl Fn(f64) -> String,
+) -> Chart {
+    let n = ta.len().max(tb.len()).max(1);
+    let labels: Vec<String> = ta.iter().map(|p| p.label.clone()).collect();
+    let vals: Vec<f64> = ta.iter().chain(tb).filter_map(&value).collect();
+    let hi = vals.iter().copied().fold(f64::MIN, f64::max);
+    let lo = vals.iter().copied().fold(f64::MAX, f64::min);
+    let (lo, hi) = if vals.is_empty() { (0.0, 1.0) } else { (lo, hi) };
+    let pad = ((hi - lo) * 0.15).max(hi.abs() * 0.05).max(1.0);
+    let (y0, y1) = ((lo - pad).max(0.0), hi + pad);
+    let mut alt = format!("{title}, weekly:");
+    for (r, t) in [(names.0, ta), (names.1, tb)] {
+        let series: Vec<String> = t
+            .iter()
+            .map(|p| format!("{} {}", p.label, value(p).map(&fmt).unwrap_or_else(|| "n/a".into())))
+            .collect();
+        alt.push_str(&format!(" {r}: {};", series.join(", ")));
+    }
+    let svg = svg(|root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .x_label_area_size(56)
+            .y_label_area_size(104)
+            .caption(format!("{title}, last {n} weeks"), font(30.8))
+            .build_cartesian_2d(0.0..(n as f64 - 1.0).max(1.0), y0..y1)
+            .expect("valid ranges");
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_labels(n)
+            .x_label_formatter(&|x| labels.get(x.round() as usize).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| fmt(*v))
+            .label_style(font(19.6))
+            .axis_desc_style(font(21.0))
+            .x_desc("ISO week")
+            .y_desc(title)
+            .draw()
+            .expect("mesh");
+        for (t, color, label) in [(ta, COLOR_A, names.0), (tb, COLOR_B, names.1)] {
+            let pts: Vec<(f64, f64)> =
+                t.iter().enumerate().filter_map(|(i, p)| value(p).map(|v| (i as f64, v))).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))
+                .expect("line")
+                .label(label.to_string())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled()));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).expect("points");
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(GRID)
+            .label_font(font(21.0))
+            .draw()
+            .expect("legend");
+    });
+    Chart { name: name.into(), alt, svg }
+}

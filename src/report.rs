@@ -1,0 +1,197 @@
+//! The report stage: stored snapshots → charts → report model → PDF, for one
+//! pair or every pair, plus the `--emit-source` folders and the manifest.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::charts;
+use crate::deltas::WeekOverWeek;
+use crate::model::IsoWeek;
+use crate::render::{self, PairInput, pdf, world};
+use crate::roles::RoleDef;
+use crate::stats::Snapshot;
+use crate::store;
+
+/// Reports compiled between two evictions of typst's memo cache.
+const EVICT_EVERY: usize = 8;
+
+/// What a report run needs, all read before any rendering.
+pub struct ReportJob<'a> {
+    /// The week's snapshot.
+    pub snapshot: &'a Snapshot,
+    /// Its deltas.
+    pub deltas: &'a WeekOverWeek,
+    /// Stored snapshots of the trailing weeks, oldest first (the week included).
+    pub history: &'a [Snapshot],
+    /// Roles of `roles.toml`.
+    pub roles: &'a [RoleDef],
+    /// Where `output/` is published.
+    pub base_url: &'a str,
+    /// Suppression threshold.
+    pub min_salary_sample: u64,
+    /// `output/<week>`.
+    pub week_dir: PathBuf,
+    /// `--emit-source` folder.
+    pub emit_source: Option<PathBuf>,
+}
+
+/// The files of one rendered pair.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Report path.
+    pub pdf: PathBuf,
+    /// PDF size in bytes.
+    pub bytes: usize,
+}
+
+/// Every pair (i < j) of `n` roles.
+pub fn all_pairs(n: usize) -> Vec<(usize, usize)> {
+    (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect()
+}
+
+/// The typst source of the report template: `templates_dir/report.typ` or the built-in one.
+pub fn template(templates_dir: &Path) -> Result<String> {
+    let path = templates_dir.join("report.typ");
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(render::DEFAULT_TEMPLATE.to_string()),
+        Err(e) => Err(e).with_context(|| format!("failed to read template '{}'", path.display())),
+    }
+}
+
+/// The files one compilation sees: `data.json` and `charts/*.svg`.
+pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String, Vec<u8>)>> {
+    let (da, db) = (&job.roles[a], &job.roles[b]);
+    let stats = |d: &RoleDef| job.snapshot.roles.iter().find(|r| r.slug == d.slug);
+    let (sa, sb) = (
+        stats(da).with_context(|| format!("role '{}' is not in the snapshot of {}", da.name, job.snapshot.week))?,
+        stats(db).with_context(|| format!("role '{}' is not in the snapshot of {}", db.name, job.snapshot.week))?,
+    );
+    let charts = charts::pair_charts(
+        sa,
+        sb,
+        &charts::trend(job.history, &da.slug),
+        &charts::trend(job.history, &db.slug),
+    );
+    let model = render::pair_model(&PairInput {
+        snapshot: job.snapshot,
+        deltas: job.deltas,
+        a,
+        b,
+        roles: job.roles,
+        charts: charts.iter().map(|c| (c.name.clone(), c.alt.clone())).collect(),
+        base_url: job.base_url,
+        min_salary_sample: job.min_salary_sample,
+    });
+    let mut files = vec![("data.json".to_string(), store::to_json(&model)?)];
+    files.extend(charts.into_iter().map(|c| (format!("charts/{}", c.name), c.svg.into_bytes())));
+    Ok(files)
+}
+
+/// Renders the given pairs (in parallel), writing PDFs, charts and, if asked, sources.
+pub fn render_pairs(job: &ReportJob<'_>, template: &str, pairs: &[(usize, usize)]) -> Result<Vec<Rendered>> {
+    let base = world::Base::new(template.to_string());
+    let mut out = Vec::with_capacity(pairs.len());
+    for batch in pairs.chunks(EVICT_EVERY) {
+        let done: Vec<Rendered> =
+            batch.par_iter().map(|&(a, b)| render_one(job, &base, template, a, b)).collect::<Result<_>>()?;
+        out.extend(done);
+        // Keep memory flat in long batches: drop memoised results not used lately.
+        typst::comemo::evict(2);
+    }
+    Ok(out)
+}
+
+fn render_one(job: &ReportJob<'_>, base: &world::Base, template: &str, a: usize, b: usize) -> Result<Rendered> {
+    let (da, db) = (&job.roles[a], &job.roles[b]);
+    let file = render::report_file(da, db);
+    let stem = file.trim_end_matches(".pdf");
+    let files = pair_files(job, a, b)?;
+    let week = job.snapshot.week;
+    let bytes = pdf::render_pdf(base, &files, week.sunday(), &format!("salarytrends/{week}/{stem}"))
+        .with_context(|| format!("failed to render the report {file}"))?;
+    for (name, data) in files.iter().filter(|(n, _)| n.starts_with("charts/")) {
+        let chart = name.trim_start_matches("charts/");
+        store::write_atomic(&job.week_dir.join("charts").join(stem).join(chart), data)?;
+    }
+    if let Some(dir) = &job.emit_source {
+        emit_source(&dir.join(stem), template, &files)?;
+    }
+    let pdf = job.week_dir.join("reports").join(&file);
+    store::write_atomic(&pdf, &bytes)?;
+    Ok(Rendered { pdf, bytes: bytes.len() })
+}
+
+/// Writes a folder that the typst command line compiles to the same document:
+/// `typst compile --font-path fonts --ignore-system-fonts report.typ`.
+fn emit_source(dir: &Path, template: &str, files: &[(String, Vec<u8>)]) -> Result<()> {
+    store::write_atomic(&dir.join(world::MAIN), template.as_bytes())?;
+    for (name, data) in files {
+        store::write_atomic(&dir.join(name), data)?;
+    }
+    for (name, data) in [
+        ("Inter-Regular.otf", charts::FONT_REGULAR),
+        ("Inter-Italic.otf", charts::FONT_ITALIC),
+        ("Inter-SemiBold.otf", charts::FONT_SEMIBOLD),
+        ("Inter-Bold.otf", charts::FONT_BOLD),
+    ] {
+        store::write_atomic(&dir.join("fonts").join(name), data)?;
+    }
+    Ok(())
+}
+
+/// One file of `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestEntry {
+    /// Path relative to `output/<week>`.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// Rewrites `manifest.json` of a week folder: every file with size and sha256.
+pub fn write_manifest(week_dir: &Path, week: IsoWeek) -> Result<()> {
+    let mut files = Vec::new();
+    collect(week_dir, week_dir, &mut files)?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    #[derive(Serialize)]
+    struct Manifest<'a> {
+        week: IsoWeek,
+        files: &'a [ManifestEntry],
+    }
+    store::write_atomic(&week_dir.join("manifest.json"), &store::to_json(&Manifest { week, files: &files })?)
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("failed to list '{}'", dir.display())),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, out)?;
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        // The manifest does not list itself, nor temporary files of an interrupted write.
+        if rel == "manifest.json" || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp")) {
+            continue;
+        }
+        let data = std::fs::read(&path).with_context(|| format!("failed to read '{}'", path.display()))?;
+        let digest = Sha256::digest(&data);
+        out.push(ManifestEntry {
+            path: rel,
+            size: data.len() as u64,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        });
+    }
+    Ok(())
+}
