@@ -415,7 +415,10 @@ fn stored_default_week(cfg: &Config) -> Result<IsoWeek> {
         .weeks()?
         .into_iter()
         .rfind(|w| *w <= last_complete)
-        .ok_or_else(|| Fatal::new(exit::FAILURE, "no stored snapshot; run `salarytrends snapshot` first").into())
+        .ok_or_else(|| {
+            Fatal::new(exit::FAILURE, "no stored snapshot; run `salarytrends snapshot` first")
+                .into()
+        })
 }
 
 fn resolve_pair(catalog: &Catalog, names: &[String]) -> Result<(usize, usize)> {
@@ -427,7 +430,11 @@ fn resolve_pair(catalog: &Catalog, names: &[String]) -> Result<(usize, usize)> {
     };
     let (a, b) = (find(&names[0])?, find(&names[1])?);
     if a == b {
-        return Err(Fatal::new(exit::USAGE, format!("--pair names '{}' twice", catalog.roles[a].name)).into());
+        return Err(Fatal::new(
+            exit::USAGE,
+            format!("--pair names '{}' twice", catalog.roles[a].name),
+        )
+        .into());
     }
     Ok((a.min(b), a.max(b)))
 }
@@ -444,7 +451,9 @@ fn render_reports(
     let snapshot = store.load(week)?.ok_or_else(|| {
         Fatal::new(
             exit::FAILURE,
-            format!("no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"),
+            format!(
+                "no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"
+            ),
         )
     })?;
     let prev = store.load(week.prev())?;
@@ -500,7 +509,9 @@ fn reports_if_stale(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<Op
     let stamp = dir.join("reports").join(".inputs.sha256");
     let pairs = report::all_pairs(catalog.roles.len());
     let all_there = pairs.iter().all(|&(a, b)| {
-        dir.join("reports").join(crate::render::report_file(&catalog.roles[a], &catalog.roles[b])).is_file()
+        dir.join("reports")
+            .join(crate::render::report_file(&catalog.roles[a], &catalog.roles[b]))
+            .is_file()
     });
     if all_there && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
         return Ok(None);
@@ -511,7 +522,8 @@ fn reports_if_stale(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<Op
 }
 
 fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
-    let catalog = Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let catalog =
+        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
     let week = match args.week {
         Some(w) => w,
         None => stored_default_week(cfg)?,

@@ -58,7 +58,9 @@ pub fn template(templates_dir: &Path) -> Result<String> {
     let path = templates_dir.join("report.typ");
     match std::fs::read_to_string(&path) {
         Ok(t) => Ok(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(render::DEFAULT_TEMPLATE.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(render::DEFAULT_TEMPLATE.to_string())
+        }
         Err(e) => Err(e).with_context(|| format!("failed to read template '{}'", path.display())),
     }
 }
@@ -68,8 +70,12 @@ pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String
     let (da, db) = (&job.roles[a], &job.roles[b]);
     let stats = |d: &RoleDef| job.snapshot.roles.iter().find(|r| r.slug == d.slug);
     let (sa, sb) = (
-        stats(da).with_context(|| format!("role '{}' is not in the snapshot of {}", da.name, job.snapshot.week))?,
-        stats(db).with_context(|| format!("role '{}' is not in the snapshot of {}", db.name, job.snapshot.week))?,
+        stats(da).with_context(|| {
+            format!("role '{}' is not in the snapshot of {}", da.name, job.snapshot.week)
+        })?,
+        stats(db).with_context(|| {
+            format!("role '{}' is not in the snapshot of {}", db.name, job.snapshot.week)
+        })?,
     );
     let charts = charts::pair_charts(
         sa,
@@ -93,12 +99,18 @@ pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String
 }
 
 /// Renders the given pairs (in parallel), writing PDFs, charts and, if asked, sources.
-pub fn render_pairs(job: &ReportJob<'_>, template: &str, pairs: &[(usize, usize)]) -> Result<Vec<Rendered>> {
+pub fn render_pairs(
+    job: &ReportJob<'_>,
+    template: &str,
+    pairs: &[(usize, usize)],
+) -> Result<Vec<Rendered>> {
     let base = world::Base::new(template.to_string());
     let mut out = Vec::with_capacity(pairs.len());
     for batch in pairs.chunks(EVICT_EVERY) {
-        let done: Vec<Rendered> =
-            batch.par_iter().map(|&(a, b)| render_one(job, &base, template, a, b)).collect::<Result<_>>()?;
+        let done: Vec<Rendered> = batch
+            .par_iter()
+            .map(|&(a, b)| render_one(job, &base, template, a, b))
+            .collect::<Result<_>>()?;
         out.extend(done);
         // Keep memory flat in long batches: drop memoised results not used lately.
         typst::comemo::evict(2);
@@ -106,14 +118,21 @@ pub fn render_pairs(job: &ReportJob<'_>, template: &str, pairs: &[(usize, usize)
     Ok(out)
 }
 
-fn render_one(job: &ReportJob<'_>, base: &world::Base, template: &str, a: usize, b: usize) -> Result<Rendered> {
+fn render_one(
+    job: &ReportJob<'_>,
+    base: &world::Base,
+    template: &str,
+    a: usize,
+    b: usize,
+) -> Result<Rendered> {
     let (da, db) = (&job.roles[a], &job.roles[b]);
     let file = render::report_file(da, db);
     let stem = file.trim_end_matches(".pdf");
     let files = pair_files(job, a, b)?;
     let week = job.snapshot.week;
-    let bytes = pdf::render_pdf(base, &files, week.sunday(), &format!("salarytrends/{week}/{stem}"))
-        .with_context(|| format!("failed to render the report {file}"))?;
+    let bytes =
+        pdf::render_pdf(base, &files, week.sunday(), &format!("salarytrends/{week}/{stem}"))
+            .with_context(|| format!("failed to render the report {file}"))?;
     for (name, data) in files.iter().filter(|(n, _)| n.starts_with("charts/")) {
         let chart = name.trim_start_matches("charts/");
         store::write_atomic(&job.week_dir.join("charts").join(stem).join(chart), data)?;
@@ -165,7 +184,10 @@ pub fn write_manifest(week_dir: &Path, week: IsoWeek) -> Result<()> {
         week: IsoWeek,
         files: &'a [ManifestEntry],
     }
-    store::write_atomic(&week_dir.join("manifest.json"), &store::to_json(&Manifest { week, files: &files })?)
+    store::write_atomic(
+        &week_dir.join("manifest.json"),
+        &store::to_json(&Manifest { week, files: &files })?,
+    )
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> {
@@ -182,10 +204,13 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> 
         }
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         // The manifest does not list itself, nor temporary files of an interrupted write.
-        if rel == "manifest.json" || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp")) {
+        if rel == "manifest.json"
+            || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp"))
+        {
             continue;
         }
-        let data = std::fs::read(&path).with_context(|| format!("failed to read '{}'", path.display()))?;
+        let data =
+            std::fs::read(&path).with_context(|| format!("failed to read '{}'", path.display()))?;
         let digest = Sha256::digest(&data);
         out.push(ManifestEntry {
             path: rel,

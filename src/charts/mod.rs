@@ -147,9 +147,7 @@ fn svg_sized(height: u32, draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>))
 
 /// Salary percentiles of both roles side by side: p25, median, mean, p75.
 fn salary_chart(a: &RoleStats, b: &RoleStats) -> Chart {
-    let figures = |r: &RoleStats| {
-        [r.salary.p25, r.salary.median, r.salary.mean, r.salary.p75]
-    };
+    let figures = |r: &RoleStats| [r.salary.p25, r.salary.median, r.salary.mean, r.salary.p75];
     let (fa, fb) = (figures(a), figures(b));
     let labels = ["25th percentile", "Median", "Average", "75th percentile"];
     let max = fa.iter().chain(&fb).flatten().fold(0.0f64, |m, v| m.max(*v));
@@ -157,10 +155,16 @@ fn salary_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     let mut alt = String::from("Salary percentiles:");
     for (r, f) in [(a, fa), (b, fb)] {
         if r.salary.suppressed() {
-            alt.push_str(&format!(" {} not enough disclosed salaries (n = {});", r.name, r.salary.n));
+            alt.push_str(&format!(
+                " {} not enough disclosed salaries (n = {});",
+                r.name, r.salary.n
+            ));
         } else {
-            let parts: Vec<String> =
-                labels.iter().zip(f).map(|(l, v)| format!("{l} {}", v.map(money_k).unwrap_or_default())).collect();
+            let parts: Vec<String> = labels
+                .iter()
+                .zip(f)
+                .map(|(l, v)| format!("{l} {}", v.map(money_k).unwrap_or_default()))
+                .collect();
             alt.push_str(&format!(" {} {} (n = {});", r.name, parts.join(", "), r.salary.n));
         }
     }
@@ -226,7 +230,8 @@ fn legend(root: &DrawingArea<SVGBackend<'_>, Shift>, k: usize, label: &str, colo
 /// Experience mix of both roles as stacked horizontal bars.
 fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     let shares = |r: &RoleStats| {
-        [r.experience_mix.entry, r.experience_mix.mid, r.experience_mix.senior].map(|v| v.unwrap_or(0.0))
+        [r.experience_mix.entry, r.experience_mix.mid, r.experience_mix.senior]
+            .map(|v| v.unwrap_or(0.0))
     };
     let names = ["Entry", "Mid", "Senior"];
     let mut alt = String::from("Experience mix:");
@@ -241,7 +246,8 @@ fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
         ));
     }
     let svg = svg_sized(MIX_HEIGHT, |root| {
-        let root = root.titled("Experience mix (share of open positions)", font(30.8)).expect("title");
+        let root =
+            root.titled("Experience mix (share of open positions)", font(30.8)).expect("title");
         let (w, h) = (WIDTH as i32, MIX_HEIGHT as i32 - 40);
         let left = 230;
         let right = w - 30;
@@ -254,8 +260,11 @@ fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
             for i in 0..3 {
                 let wpx = s[i] * (right - left) as f64;
                 let x1 = x + wpx;
-                root.draw(&Rectangle::new([(x as i32, y0), (x1 as i32, y0 + 64)], COLOR_MIX[i].filled()))
-                    .expect("bar");
+                root.draw(&Rectangle::new(
+                    [(x as i32, y0), (x1 as i32, y0 + 64)],
+                    COLOR_MIX[i].filled(),
+                ))
+                .expect("bar");
                 if wpx > 60.0 {
                     let label = format!("{:.1}%", f64::from(tenths[i]) / 10.0);
                     root.draw(&Text::new(label, (x as i32 + 8, y0 + 26), font(22.4).color(&WHITE)))
@@ -267,7 +276,8 @@ fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
         for (i, n) in names.iter().enumerate() {
             let x = left + i as i32 * 170;
             let y = h - 20;
-            root.draw(&Rectangle::new([(x, y), (x + 18, y + 16)], COLOR_MIX[i].filled())).expect("key");
+            root.draw(&Rectangle::new([(x, y), (x + 18, y + 16)], COLOR_MIX[i].filled()))
+                .expect("key");
             root.draw(&Text::new(n.to_string(), (x + 26, y), font(21.0))).expect("key");
         }
     });
@@ -283,10 +293,9 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
         }
     }
     let share = |r: &RoleStats, n: &str| {
-        r.top_skills
-            .iter()
-            .find(|s| s.name == n)
-            .map(|s| if r.open_positions == 0 { 0.0 } else { s.count as f64 / r.open_positions as f64 })
+        r.top_skills.iter().find(|s| s.name == n).map(|s| {
+            if r.open_positions == 0 { 0.0 } else { s.count as f64 / r.open_positions as f64 }
+        })
     };
     let mut alt = String::from("Share of postings asking for each skill:");
     for n in &names {
@@ -296,7 +305,9 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     }
     let rows = names.len().max(1);
     let svg = svg(|root| {
-        let root = root.titled("Top skills (share of postings that ask for each)", font(30.8)).expect("title");
+        let root = root
+            .titled("Top skills (share of postings that ask for each)", font(30.8))
+            .expect("title");
         let left = 240.0;
         let right = WIDTH as f64 - 80.0;
         let top = 20.0;
@@ -310,15 +321,20 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
             .max(0.01);
         for (i, n) in names.iter().enumerate() {
             let y = top + i as f64 * row_h;
-            root.draw(&Text::new(n.to_string(), (20, (y + row_h * 0.15) as i32), font(19.6))).expect("name");
+            root.draw(&Text::new(n.to_string(), (20, (y + row_h * 0.15) as i32), font(19.6)))
+                .expect("name");
             for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
                 let Some(v) = share(r, n) else { continue };
                 let y0 = y + row_h * (0.08 + 0.42 * k as f64);
                 let y1 = y0 + row_h * 0.38;
                 let x1 = left + (right - left) * v / max;
-                root.draw(&Rectangle::new([(left as i32, y0 as i32), (x1 as i32, y1 as i32)], color.filled()))
-                    .expect("bar");
-                root.draw(&Text::new(pct1(v), (x1 as i32 + 6, y0 as i32 - 2), font(16.8))).expect("value");
+                root.draw(&Rectangle::new(
+                    [(left as i32, y0 as i32), (x1 as i32, y1 as i32)],
+                    color.filled(),
+                ))
+                .expect("bar");
+                root.draw(&Text::new(pct1(v), (x1 as i32 + 6, y0 as i32 - 2), font(16.8)))
+                    .expect("value");
             }
         }
         for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
@@ -328,7 +344,13 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     Chart { name: "skills.svg".into(), alt, svg }
 }
 
-fn legend_at(root: &DrawingArea<SVGBackend<'_>, Shift>, k: usize, label: &str, color: RGBColor, y: i32) {
+fn legend_at(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    k: usize,
+    label: &str,
+    color: RGBColor,
+    y: i32,
+) {
     let x = 240 + k as i32 * 380;
     root.draw(&Rectangle::new([(x, y), (x + 18, y + 16)], color.filled())).expect("legend");
     root.draw(&Text::new(label.to_string(), (x + 26, y), font(21.0))).expect("legend");
@@ -365,7 +387,14 @@ fn trend_chart(
             .margin(16)
             .x_label_area_size(56)
             .y_label_area_size(104)
-            .caption(format!("{title}, last {n} weeks"), font(30.8))
+            .caption(
+                if n == 1 {
+                    format!("{title}, this week")
+                } else {
+                    format!("{title}, last {n} weeks")
+                },
+                font(30.8),
+            )
             .build_cartesian_2d(0.0..(n as f64 - 1.0).max(1.0), y0..y1)
             .expect("valid ranges");
         chart
@@ -388,8 +417,12 @@ fn trend_chart(
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))
                 .expect("line")
                 .label(label.to_string())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled()));
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).expect("points");
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled())
+                });
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .expect("points");
         }
         chart
             .configure_series_labels()

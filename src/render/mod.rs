@@ -213,11 +213,12 @@ fn share_or(v: Option<f64>) -> String {
 /// `↑ +12 (+4.3%)`, `↓ −5 (−2.1%)`, `→ no change`, with `fmt` for the amount.
 fn change_text(c: &Change, fmt: impl Fn(f64) -> String) -> String {
     match (c.abs, c.cur) {
-        (Some(a), _) if a == 0.0 => "→ no change".into(),
+        (Some(0.0), _) => "→ no change".into(),
         (Some(a), _) => {
             let arrow = if a > 0.0 { "↑" } else { "↓" };
             let sign = if a > 0.0 { "+" } else { "−" };
-            let pct = c.pct.map(|p| format!(" ({sign}{:.1}%)", p.abs() * 100.0)).unwrap_or_default();
+            let pct =
+                c.pct.map(|p| format!(" ({sign}{:.1}%)", p.abs() * 100.0)).unwrap_or_default();
             format!("{arrow} {sign}{}{pct}", fmt(a.abs()))
         }
         (None, Some(_)) => "n/a (no figure last week)".into(),
@@ -236,7 +237,9 @@ fn pp_text(v: Option<f64>) -> String {
 
 fn role_view(def: &RoleDef, r: &RoleStats) -> RoleView {
     let items = |v: &[crate::stats::NameCount], unit: (&str, &str)| {
-        v.iter().map(|n| Item { name: n.name.clone(), detail: plural(n.count, unit.0, unit.1) }).collect()
+        v.iter()
+            .map(|n| Item { name: n.name.clone(), detail: plural(n.count, unit.0, unit.1) })
+            .collect()
     };
     RoleView {
         name: def.name.clone(),
@@ -269,19 +272,32 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
     let cmp = deltas::compare(&a, &b);
     let (an, bn) = (a.name.as_str(), b.name.as_str());
     let week = s.week.to_string();
-    let range = format!("{} to {}", s.week_start.format("%-d %B %Y"), s.week_end.format("%-d %B %Y"));
+    let range =
+        format!("{} to {}", s.week_start.format("%-d %B %Y"), s.week_end.format("%-d %B %Y"));
 
     let verdict = verdict(&a, &b, &cmp, da, db);
     let table = vec![
-        Row { label: "Open positions".into(), a: count(a.open_positions), b: count(b.open_positions) },
         Row {
-            label: "Average salary range".into(),
-            a: range_text(&a),
-            b: range_text(&b),
+            label: "Open positions".into(),
+            a: count(a.open_positions),
+            b: count(b.open_positions),
         },
-        Row { label: "Median salary".into(), a: salary_or(&a, a.salary.median), b: salary_or(&b, b.salary.median) },
-        Row { label: "75th percentile".into(), a: salary_or(&a, a.salary.p75), b: salary_or(&b, b.salary.p75) },
-        Row { label: "Remote share".into(), a: share_or(a.remote_share), b: share_or(b.remote_share) },
+        Row { label: "Average salary range".into(), a: range_text(&a), b: range_text(&b) },
+        Row {
+            label: "Median salary".into(),
+            a: salary_or(&a, a.salary.median),
+            b: salary_or(&b, b.salary.median),
+        },
+        Row {
+            label: "75th percentile".into(),
+            a: salary_or(&a, a.salary.p75),
+            b: salary_or(&b, b.salary.p75),
+        },
+        Row {
+            label: "Remote share".into(),
+            a: share_or(a.remote_share),
+            b: share_or(b.remote_share),
+        },
         Row { label: "Experience mix".into(), a: mix_text(&a), b: mix_text(&b) },
         Row {
             label: "Top skill".into(),
@@ -298,10 +314,26 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
         )
     };
     let salary_rows = vec![
-        Row { label: "25th percentile".into(), a: salary_or(&a, a.salary.p25), b: salary_or(&b, b.salary.p25) },
-        Row { label: "Median".into(), a: salary_or(&a, a.salary.median), b: salary_or(&b, b.salary.median) },
-        Row { label: "Average".into(), a: salary_or(&a, a.salary.mean), b: salary_or(&b, b.salary.mean) },
-        Row { label: "75th percentile".into(), a: salary_or(&a, a.salary.p75), b: salary_or(&b, b.salary.p75) },
+        Row {
+            label: "25th percentile".into(),
+            a: salary_or(&a, a.salary.p25),
+            b: salary_or(&b, b.salary.p25),
+        },
+        Row {
+            label: "Median".into(),
+            a: salary_or(&a, a.salary.median),
+            b: salary_or(&b, b.salary.median),
+        },
+        Row {
+            label: "Average".into(),
+            a: salary_or(&a, a.salary.mean),
+            b: salary_or(&b, b.salary.mean),
+        },
+        Row {
+            label: "75th percentile".into(),
+            a: salary_or(&a, a.salary.p75),
+            b: salary_or(&b, b.salary.p75),
+        },
         Row { label: "Sample".into(), a: reliability(&a), b: reliability(&b) },
     ];
     let salary_verdict = pay_sentence(&a, &b, &cmp);
@@ -439,7 +471,13 @@ fn pay_sentence(a: &RoleStats, b: &RoleStats, cmp: &PairComparison) -> String {
     }
 }
 
-fn verdict(a: &RoleStats, b: &RoleStats, cmp: &PairComparison, da: &RoleDef, db: &RoleDef) -> Vec<String> {
+fn verdict(
+    a: &RoleStats,
+    b: &RoleStats,
+    cmp: &PairComparison,
+    da: &RoleDef,
+    db: &RoleDef,
+) -> Vec<String> {
     let mut v = Vec::new();
     match (cmp.pays_more, cmp.pay_gap_pct) {
         (Some(side), Some(gap)) => {
@@ -479,10 +517,15 @@ fn changes(
     let Some(prev) = d.previous_week else {
         return (
             Vec::new(),
-            format!("First week on record: there is no earlier snapshot to compare {} with.", d.week),
+            format!(
+                "First week on record: there is no earlier snapshot to compare {} with.",
+                d.week
+            ),
         );
     };
-    let get = |r: Option<&RoleDelta>, f: &dyn Fn(&RoleDelta) -> String| r.map(f).unwrap_or_else(|| "first week".into());
+    let get = |r: Option<&RoleDelta>, f: &dyn Fn(&RoleDelta) -> String| {
+        r.map(f).unwrap_or_else(|| "first week".into())
+    };
     let skills = |r: &RoleDelta| {
         let e = r.skills_entered.clone().unwrap_or_default();
         let l = r.skills_left.clone().unwrap_or_default();
@@ -503,8 +546,20 @@ fn changes(
     let rows = vec![
         Row {
             label: "Open positions".into(),
-            a: get(ra, &|r| format!("{} {}", a.open_positions, change_text(&r.open_positions, |v| format!("{v:.0}")))),
-            b: get(rb, &|r| format!("{} {}", b.open_positions, change_text(&r.open_positions, |v| format!("{v:.0}")))),
+            a: get(ra, &|r| {
+                format!(
+                    "{} {}",
+                    a.open_positions,
+                    change_text(&r.open_positions, |v| format!("{v:.0}"))
+                )
+            }),
+            b: get(rb, &|r| {
+                format!(
+                    "{} {}",
+                    b.open_positions,
+                    change_text(&r.open_positions, |v| format!("{v:.0}"))
+                )
+            }),
         },
         Row {
             label: "Median salary".into(),
@@ -569,7 +624,10 @@ fn narrative(s: &Snapshot, a: &RoleStats, b: &RoleStats, cmp: &PairComparison) -
         skills.push(format!("Skills in the top 8 of {bn} only: {}.", list(&cmp.unique_b)));
     }
     if !skills.is_empty() {
-        out.push(Section { heading: "Skills Analysis: Where the Roles Diverge".into(), paragraphs: skills });
+        out.push(Section {
+            heading: "Skills Analysis: Where the Roles Diverge".into(),
+            paragraphs: skills,
+        });
     }
     let mut pay = Vec::new();
     if let (Some(ha), Some(hb)) = (a.salary.range_high, b.salary.range_high) {
@@ -645,7 +703,13 @@ fn faq(a: &RoleStats, b: &RoleStats, cmp: &PairComparison, da: &RoleDef, db: &Ro
             share_or(b.experience_mix.entry)
         ),
     });
-    let entry = |d: &RoleDef| if d.entry_points.is_empty() { "no usual entry points recorded".to_string() } else { list(&d.entry_points) };
+    let entry = |d: &RoleDef| {
+        if d.entry_points.is_empty() {
+            "no usual entry points recorded".to_string()
+        } else {
+            list(&d.entry_points)
+        }
+    };
     v.push(Faq {
         q: format!("How do people get into {an} and {bn}?"),
         a: format!("Common entry points for {an}: {}. For {bn}: {}.", entry(da), entry(db)),
@@ -655,7 +719,10 @@ fn faq(a: &RoleStats, b: &RoleStats, cmp: &PairComparison, da: &RoleDef, db: &Ro
         a: match cmp.more_open {
             Some(side) => {
                 let (m, l) = if side == Side::A { (a, b) } else { (b, a) };
-                format!("{} currently has more open positions ({} vs {}).", m.name, m.open_positions, l.open_positions)
+                format!(
+                    "{} currently has more open positions ({} vs {}).",
+                    m.name, m.open_positions, l.open_positions
+                )
             }
             None => format!("Both have {} open positions this week.", a.open_positions),
         },
@@ -680,10 +747,18 @@ fn related(input: &PairInput<'_>) -> Vec<Item> {
             (0..input.roles.len()).filter(|&j| j != input.a && j != input.b).collect();
         others.sort_by_key(|&j| (j.abs_diff(me), j));
         for j in others.into_iter().take(4) {
-            let (x, y) = if me < j { (&input.roles[me], &input.roles[j]) } else { (&input.roles[j], &input.roles[me]) };
+            let (x, y) = if me < j {
+                (&input.roles[me], &input.roles[j])
+            } else {
+                (&input.roles[j], &input.roles[me])
+            };
             out.push(Item {
                 name: format!("{} vs {}", x.name, y.name),
-                detail: format!("{}/{week}/reports/{}", input.base_url.trim_end_matches('/'), report_file(x, y)),
+                detail: format!(
+                    "{}/{week}/reports/{}",
+                    input.base_url.trim_end_matches('/'),
+                    report_file(x, y)
+                ),
             });
         }
     }
@@ -702,7 +777,10 @@ mod tests {
         assert_eq!(change_text(&c, |v| format!("{v:.0}")), "↓ −5 (−5.0%)");
         let c = Change::between(Some(0.0), Some(3.0));
         assert_eq!(change_text(&c, |v| format!("{v:.0}")), "↑ +3");
-        assert_eq!(change_text(&Change::between(None, Some(3.0)), |v| v.to_string()), "n/a (no figure last week)");
+        assert_eq!(
+            change_text(&Change::between(None, Some(3.0)), |v| v.to_string()),
+            "n/a (no figure last week)"
+        );
         assert_eq!(pp_text(Some(-2.46)), "↓ −2.5 pp");
     }
 

@@ -22,15 +22,8 @@ pub fn render_pdf(
         let msgs: Vec<String> = errs.iter().map(|e| e.message.to_string()).collect();
         anyhow!("the report template failed to compile: {}", msgs.join("; "))
     })?;
-    let stamp = Datetime::from_ymd_hms(
-        date.year(),
-        date.month() as u8,
-        date.day() as u8,
-        0,
-        0,
-        0,
-    )
-    .map(Timestamp::new_utc);
+    let stamp = Datetime::from_ymd_hms(date.year(), date.month() as u8, date.day() as u8, 0, 0, 0)
+        .map(Timestamp::new_utc);
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some("salarytrends".to_string())),

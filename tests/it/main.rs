@@ -4,4 +4,5 @@
 mod cli;
 mod pipeline;
 mod properties;
+mod reports;
 mod support;

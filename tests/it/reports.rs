@@ -1,0 +1,251 @@
+//! PDF reports read back as text (`pdftotext`), fonts checked (`pdffonts`),
+//! bytes compared across runs, hostile names printed literally.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use predicates::str::contains;
+use salarytrends::model::{count, money_k};
+
+use crate::support::{HEADER, Project};
+
+/// Text of a PDF, white space folded so that line breaks do not matter.
+fn pdf_text(path: &Path) -> String {
+    let out = Process::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "pdftotext failed on {}", path.display());
+    // Typst sets apostrophes as typographic ones; compare with the plain form.
+    let text = String::from_utf8(out.stdout).unwrap().replace('\u{2019}', "'");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A project on a small generated market: 14 roles, four weeks.
+fn generated() -> Project {
+    let p = Project::empty();
+    salarytrends::gendata::generate_small(p.dir.path(), 7).unwrap();
+    p.write(
+        "salarytrends.toml",
+        "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\n\
+         snapshots_dir = \"snapshots\"\noutput_dir = \"output\"\n",
+    );
+    p.cmd().args(["-q", "snapshot", "--weeks", "2026-W44..2026-W47"]).assert().success();
+    p
+}
+
+const HEADINGS: &[&str] = &[
+    "Quick Verdict",
+    "Side-by-Side Comparison",
+    "Skills Comparison",
+    "Skills You'd Need for Both Roles",
+    "Salary Deep Dive",
+    "Top Hiring Companies",
+    "Career Path",
+    "Switching Between Roles",
+    "This Week's Changes",
+    "What You Need to Know",
+    "FAQ",
+    "Related Comparisons",
+    "Methodology and Data Quality",
+];
+
+#[test]
+fn a_report_holds_the_snapshot_figures_and_every_section() {
+    let p = generated();
+    p.cmd()
+        .args(["report", "--pair", "ai-software-engineer", "MLOps Engineer", "--week", "2026-W47"])
+        .assert()
+        .success()
+        .stderr(contains("mlops-engineer-vs-ai-software-engineer.pdf"));
+    let pdf = p.path("output/2026-W47/reports/mlops-engineer-vs-ai-software-engineer.pdf");
+    let text = pdf_text(&pdf);
+    let snap: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path("snapshots/2026-W47.json")).unwrap()).unwrap();
+    let role = |slug: &str| {
+        snap["roles"].as_array().unwrap().iter().find(|r| r["slug"] == slug).unwrap().clone()
+    };
+    let (a, b) = (role("mlops-engineer"), role("ai-software-engineer"));
+    assert!(text.contains("MLOps Engineer vs AI Software Engineer"), "{text}");
+    for h in HEADINGS {
+        assert!(text.contains(h), "missing heading {h}");
+    }
+    for r in [&a, &b] {
+        let open = count(r["open_positions"].as_u64().unwrap());
+        assert!(
+            text.contains(&format!("Open positions {}", open)) || text.contains(&open),
+            "open {open}"
+        );
+        let s = &r["salary"];
+        if s["median"].is_null() {
+            assert!(
+                text.contains(&format!("not enough disclosed salaries (n = {})", s["n"])),
+                "suppressed"
+            );
+        } else {
+            for key in ["p25", "median", "p75"] {
+                let v = money_k(s[key].as_f64().unwrap());
+                assert!(text.contains(&v), "{} {key} {v} not in the report", r["name"]);
+            }
+        }
+        let first_skill = r["top_skills"][0]["name"].as_str().unwrap();
+        assert!(text.contains(first_skill), "{first_skill}");
+    }
+    // Shared skills in A's order, as the comparison defines them.
+    let names = |r: &serde_json::Value| -> Vec<String> {
+        r["top_skills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let shared: Vec<String> = names(&a).into_iter().filter(|s| names(&b).contains(s)).collect();
+    assert!(!shared.is_empty());
+    assert!(
+        text.contains(&format!(
+            "top 8 for both MLOps Engineer and AI Software Engineer: {}",
+            shared[0]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Changes since 2026-W46"));
+    // The chart and its data are on disk, and the manifest lists the PDF with its hash.
+    assert!(
+        p.path("output/2026-W47/charts/mlops-engineer-vs-ai-software-engineer/salary.svg")
+            .is_file()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path("output/2026-W47/manifest.json")).unwrap())
+            .unwrap();
+    let entry = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "reports/mlops-engineer-vs-ai-software-engineer.pdf")
+        .expect("manifest lists the report");
+    assert_eq!(entry["size"].as_u64().unwrap(), std::fs::metadata(&pdf).unwrap().len());
+}
+
+#[test]
+fn the_same_week_renders_byte_identical_pdfs_with_every_font_embedded() {
+    let p = generated();
+    let args = ["report", "--pair", "data-scientist", "data-engineer", "--week", "2026-W47"];
+    p.cmd().args(args).assert().success();
+    let pdf = p.path("output/2026-W47/reports/data-scientist-vs-data-engineer.pdf");
+    let first = std::fs::read(&pdf).unwrap();
+    std::fs::remove_file(&pdf).unwrap();
+    p.cmd().args(args).assert().success();
+    assert!(first == std::fs::read(&pdf).unwrap(), "two renders of one week differ");
+    let out = Process::new("pdffonts").arg(&pdf).output().expect("pdffonts is installed");
+    let table = String::from_utf8_lossy(&out.stdout);
+    let fonts: Vec<&str> = table.lines().skip(2).collect();
+    assert!(!fonts.is_empty(), "{table}");
+    for line in &fonts {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // name type [type] encoding emb sub uni object ID: emb is the fourth from the end but two.
+        assert_eq!(cols[cols.len() - 5], "yes", "font not embedded: {line}");
+    }
+    assert!(table.contains("Inter"), "{table}");
+}
+
+#[test]
+fn special_characters_in_names_print_literally() {
+    let p = Project::empty();
+    p.write(
+        "roles.toml",
+        r##"
+[[role]]
+name = "C# <script>alert(1)</script> Engineer"
+slug = "csharp"
+match = ["c# dev"]
+description = "Writes *bold* claims about $money and _under_ scores, #tags, @refs and back\\slashes."
+career_path = ["Lead $ Engineer", "VP #1"]
+entry_points = ["\"Quoted\" <b>Developer</b>"]
+
+[[role]]
+name = "ML @ Scale_Engineer"
+slug = "ml-at-scale"
+match = ["ml at scale"]
+description = "Ships models."
+"##,
+    );
+    let mut rows = Vec::new();
+    for i in 0..12 {
+        rows.push(format!(
+            "h{i},C# Dev,,\"#Acme $ *Corp* _x_ @home \\ back\",Remote,,,{}000,,,,\"#rust;$money;<b>bold</b>;a\\b\",2026-11-16,",
+            100 + i
+        ));
+        rows.push(format!("k{i},ML at Scale,,\"O'Brien & Sons <i>\",Remote,,,{}000,,,,\"#rust;python\",2026-11-16,", 120 + i));
+    }
+    p.write("postings.csv", &format!("{HEADER}\n{}\n", rows.join("\n")));
+    p.cmd().args(["-q", "snapshot", "--week", "2026-W47"]).assert().success();
+    p.cmd()
+        .args(["report", "--pair", "csharp", "ml-at-scale", "--week", "2026-W47"])
+        .assert()
+        .success();
+    let text = pdf_text(&p.path("output/2026-W47/reports/csharp-vs-ml-at-scale.pdf"));
+    for literal in [
+        "C# <script>alert(1)</script> Engineer vs ML @ Scale_Engineer",
+        "#Acme $ *Corp* _x_ @home \\ back",
+        "O'Brien & Sons <i>",
+        "<b>bold</b>",
+        "$money",
+        "#rust",
+        "a\\b",
+        "Writes *bold* claims about $money and _under_ scores, #tags, @refs and back\\slashes.",
+        "Lead $ Engineer → VP #1",
+        "\"Quoted\" <b>Developer</b>",
+    ] {
+        assert!(text.contains(literal), "{literal:?} not printed literally in:\n{text}");
+    }
+}
+
+#[test]
+fn emit_source_writes_a_folder_the_typst_cli_can_compile() {
+    let p = generated();
+    p.cmd()
+        .args([
+            "report",
+            "--pair",
+            "mlops-engineer",
+            "llm-engineer",
+            "--week",
+            "2026-W47",
+            "--emit-source",
+            "src-out",
+        ])
+        .assert()
+        .success();
+    let dir = p.path("src-out/mlops-engineer-vs-llm-engineer");
+    for f in [
+        "report.typ",
+        "data.json",
+        "charts/salary.svg",
+        "charts/trend-open.svg",
+        "fonts/Inter-Regular.otf",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
+    assert_eq!(data["title"], "MLOps Engineer vs LLM Engineer");
+    assert_eq!(data["week"], "2026-W47");
+}
+
+#[test]
+fn report_for_an_unstored_week_or_unknown_role_fails_clearly() {
+    let p = generated();
+    p.cmd()
+        .args(["report", "--pair", "mlops-engineer", "llm-engineer", "--week", "2026-W30"])
+        .assert()
+        .code(1)
+        .stderr(contains("no stored snapshot for 2026-W30"));
+    p.cmd()
+        .args(["report", "--pair", "mlops-engineer", "plumber", "--week", "2026-W47"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown role 'plumber'"));
+}
