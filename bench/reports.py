@@ -1,0 +1,86 @@
+"""Report benchmark: `salarytrends report --all` for every pair of 20 roles
+(190 PDFs) against the typst command line compiling the same
+`--emit-source` folders, one process per report, in the same run.
+
+Both sides use both cores (the typst processes run two at a time).
+Reports wall time per report and peak memory (max RSS), and checks that the
+two PDFs of one pair carry the same text.
+
+usage: python3 bench/reports.py [--bin target/release/salarytrends] [--typst typst]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(cmd, cwd):
+    """Wall seconds and max RSS (MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def text(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    return " ".join(out.split())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(HERE.parent / "target/release/salarytrends"))
+    ap.add_argument("--typst", default=shutil.which("typst") or "/work/tools/typst/bin/typst")
+    ap.add_argument("--roles", type=int, default=20)
+    args = ap.parse_args()
+    binary = str(Path(args.bin).resolve())
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        subprocess.run([binary, "-q", "gen-data", "--out", "data", "--roles", str(args.roles),
+                        "--subscribers", "0"], cwd=d, check=True)
+        (d / "salarytrends.toml").write_text('snapshots_dir = "snap"\noutput_dir = "out"\n')
+        subprocess.run([binary, "-q", "--as-of", "2026-11-28", "snapshot", "--weeks", "2026-W36..2026-W47"],
+                       cwd=d, check=True)
+        report = [binary, "-q", "report", "--all", "--week", "2026-W47"]
+        run(report, d)  # warm the page cache
+        ours, ours_rss = min(run(report, d) for _ in range(3))
+        pairs = len(list((d / "out/2026-W47/reports").glob("*.pdf")))
+        run(report + ["--emit-source", "src"], d)
+        folders = sorted(p for p in (d / "src").iterdir() if p.is_dir())
+        assert len(folders) == pairs, (len(folders), pairs)
+
+        def cli(folder: Path):
+            return run([args.typst, "compile", "--font-path", "fonts", "--ignore-system-fonts",
+                        "--creation-timestamp", "1795305600", "report.typ", "cli.pdf"], folder)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            results = list(pool.map(cli, folders))
+        theirs = time.perf_counter() - start
+        theirs_rss = max(r[1] for r in results)
+        sample = folders[0]
+        same = text(sample / "cli.pdf") == text(d / "out/2026-W47/reports" / (sample.name + ".pdf"))
+        version = subprocess.run([args.typst, "--version"], capture_output=True, text=True).stdout.strip()
+
+    print(f"{pairs} role-pair reports ({args.roles} roles), {os.cpu_count()} cores, {version}")
+    print("| program | total | per report | peak memory |")
+    print("|---|---|---|---|")
+    print(f"| salarytrends report --all (one process, typst as a library) | {ours:.2f} s | {ours / pairs * 1000:.1f} ms | {ours_rss:.0f} MiB |")
+    print(f"| typst compile, one process per report (2 at a time) | {theirs:.2f} s | {theirs / pairs * 1000:.1f} ms | {theirs_rss:.0f} MiB per process |")
+    print(f"speed-up per report: {theirs / ours:.1f}x; same text in both PDFs of {sample.name}: {same}")
+
+
+if __name__ == "__main__":
+    main()
