@@ -88,6 +88,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Report(args) => report_cmd(&cfg, args, &out),
+        Command::Newsletter(arg) => newsletter_cmd(&cfg, arg.week, &out),
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
         Command::GenData(_) => unreachable!("handled above"),
     }
@@ -369,6 +370,10 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     let reports = reports_if_stale(cfg, catalog, week)?;
     let reports_ms = t.elapsed().as_millis();
 
+    let t = Instant::now();
+    let newsletter = newsletter_if_stale(cfg, catalog, week, out)?;
+    let newsletter_ms = t.elapsed().as_millis();
+
     out.say(format!("\nweek {week} ({} to {})", week.monday(), week.sunday()));
     out.say(market_line(&d));
     out.say(movers(&d));
@@ -402,6 +407,14 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
         match reports {
             Some(n) => format!("rendered {n} PDFs into {}", cfg.display_path(&dir.join("reports"))),
             None => "up to date (snapshot and templates unchanged)".into(),
+        }
+    ));
+    out.say(format!(
+        "  newsletter {newsletter_ms:>6} ms  {}",
+        if newsletter {
+            format!("written to {}", cfg.display_path(&dir.join("newsletter")))
+        } else {
+            "up to date".into()
         }
     ));
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
@@ -546,6 +559,153 @@ fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
     if let Some(dir) = &args.emit_source {
         out.say(format!("sources written to {}", dir.display()));
     }
+    Ok(())
+}
+
+/// The unsubscribe signing key from the environment, or a development key
+/// (with a warning) for files and previews. Sending over SMTP requires the real one.
+fn unsubscribe_key(out: &Printer) -> Vec<u8> {
+    match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
+        Ok(k) if !k.is_empty() => k.into_bytes(),
+        _ => {
+            out.say("warning: SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key");
+            b"salarytrends-development-key".to_vec()
+        }
+    }
+}
+
+/// Renders the newsletter files of `week` from the stored snapshots.
+fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Printer) -> Result<()> {
+    use crate::newsletter::{self, EmailChart, Renderer};
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let snapshot = store.load(week)?.ok_or_else(|| {
+        Fatal::new(
+            exit::FAILURE,
+            format!(
+                "no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"
+            ),
+        )
+    })?;
+    let prev = store.load(week.prev())?;
+    let d = deltas::week_over_week(prev.as_ref(), &snapshot);
+    let dir = week_dir(cfg, week);
+    let charts: Vec<EmailChart> = crate::charts::newsletter_charts(&snapshot)
+        .into_iter()
+        .map(|(file, alt, png)| EmailChart {
+            cid: format!("{}.{week}@salarytrends", file.trim_end_matches(".png")),
+            file,
+            alt,
+            png,
+        })
+        .collect();
+    for c in &charts {
+        store::write_atomic(&dir.join("charts/newsletter").join(&c.file), &c.png)?;
+    }
+    let model = newsletter::issue_model(
+        &snapshot,
+        &d,
+        &catalog.roles,
+        &cfg.newsletter.base_url,
+        &cfg.newsletter.postal_address,
+        charts,
+    );
+    let renderer = Renderer::new(model, &cfg.templates_dir)?;
+    store::write_atomic(
+        &dir.join("newsletter/newsletter.html"),
+        renderer.public_html().as_bytes(),
+    )?;
+    store::write_atomic(
+        &dir.join("newsletter/newsletter.txt"),
+        renderer.public_text()?.as_bytes(),
+    )?;
+    // A preview for one sample subscriber: the first active one on the list.
+    let list = if cfg.subscribers.is_file() {
+        crate::subscribers::load(&cfg.subscribers, catalog)?
+    } else {
+        Default::default()
+    };
+    let sample = list
+        .subscribers
+        .iter()
+        .find(|s| s.status == crate::subscribers::Status::Active)
+        .cloned()
+        .unwrap_or_else(|| crate::subscribers::Subscriber {
+            line: 0,
+            email: "reader@example.com".into(),
+            name: "Sample Reader".into(),
+            roles: vec![0],
+            status: crate::subscribers::Status::Active,
+        });
+    let envelope = newsletter::mime::Envelope {
+        from: cfg
+            .newsletter
+            .from
+            .parse()
+            .map_err(|e| Fatal::new(exit::USAGE, format!("newsletter.from: {e}")))?,
+        reply_to: cfg
+            .newsletter
+            .reply_to
+            .parse()
+            .map_err(|e| Fatal::new(exit::USAGE, format!("newsletter.reply_to: {e}")))?,
+        subject: renderer.model().subject.clone(),
+        base_url: cfg.newsletter.base_url.clone(),
+        week,
+        key: unsubscribe_key(out),
+    };
+    let personal =
+        renderer.personal(&sample, &catalog.roles, &envelope.unsubscribe_url(&sample.email))?;
+    let eml = envelope.build(&sample, &personal, &renderer.model().charts)?;
+    store::write_atomic(&dir.join("newsletter/preview.eml"), &eml)?;
+    report::write_manifest(&dir, week)?;
+    Ok(())
+}
+
+fn newsletter_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(report_inputs_digest(cfg, week)?);
+    for name in ["newsletter.mjml", "newsletter.txt", "your-roles.html", "unsubscribe.html"] {
+        h.update(std::fs::read(cfg.templates_dir.join(name)).unwrap_or_default());
+    }
+    h.update(std::fs::read(&cfg.subscribers).unwrap_or_default());
+    h.update(format!("{:?}", cfg.newsletter));
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn newsletter_if_stale(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    out: &Printer,
+) -> Result<bool> {
+    let digest = newsletter_inputs_digest(cfg, week)?;
+    let dir = week_dir(cfg, week).join("newsletter");
+    let stamp = dir.join(".inputs.sha256");
+    let complete =
+        ["newsletter.html", "newsletter.txt", "preview.eml"].iter().all(|f| dir.join(f).is_file());
+    if complete && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
+        return Ok(false);
+    }
+    render_newsletter(cfg, catalog, week, out)?;
+    store::write_atomic(&stamp, digest.as_bytes())?;
+    Ok(true)
+}
+
+fn newsletter_cmd(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
+    let catalog =
+        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let week = match week {
+        Some(w) => w,
+        None => stored_default_week(cfg)?,
+    };
+    let t = Instant::now();
+    render_newsletter(cfg, &catalog, week, out)?;
+    let dir = week_dir(cfg, week).join("newsletter");
+    out.say(format!(
+        "{week}: newsletter written to {} in {} ms",
+        cfg.display_path(&dir),
+        t.elapsed().as_millis()
+    ));
     Ok(())
 }
 

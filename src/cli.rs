@@ -64,6 +64,13 @@ pub enum Command {
     /// Example: salarytrends report --pair "MLOps Engineer" ai-software-engineer --week 2026-W47
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Render the week's newsletter: HTML, plain text and a preview message.
+    ///
+    /// Writes output/<week>/newsletter/newsletter.html and .txt (no personal
+    /// data) and preview.eml for one sample subscriber. Reads only the stored snapshots.
+    /// Example: salarytrends newsletter --week 2026-W47
+    #[command(after_help = EXIT_CODES)]
+    Newsletter(WeekArg),
     /// Run the weekly job: snapshots (with 12 weeks of history) and deltas.
     ///
     /// Safe to rerun: stored snapshots are reused.

@@ -435,3 +435,87 @@ fn trend_chart(
     });
     Chart { name: name.into(), alt, svg }
 }
+
+/// A horizontal bar per role as a PNG for email: opaque white background,
+/// the embedded font, 2× pixels for sharp display at 552 px.
+fn bars_png(title: &str, rows: &[(String, f64, String)]) -> Vec<u8> {
+    register_fonts();
+    let (w, h) = (1104u32, 120 + 56 * rows.len().max(1) as u32);
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).expect("drawing into memory cannot fail");
+        let root = root.titled(title, font(40.0)).expect("title");
+        let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max).max(1.0);
+        let (left, right) = (400.0, f64::from(w) - 200.0);
+        for (i, (name, v, label)) in rows.iter().enumerate() {
+            let y = 20 + i as i32 * 56;
+            root.draw(&Text::new(name.clone(), (24, y + 8), font(30.0))).expect("name");
+            let x1 = left + (right - left) * v / max;
+            root.draw(&Rectangle::new([(left as i32, y), (x1 as i32, y + 40)], COLOR_A.filled()))
+                .expect("bar");
+            root.draw(&Text::new(label.clone(), (x1 as i32 + 12, y + 8), font(28.0)))
+                .expect("label");
+        }
+        root.present().expect("drawing into memory cannot fail");
+    }
+    encode_png(&buf, w, h)
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Best);
+        let mut writer = enc.write_header().expect("PNG header into memory");
+        writer.write_image_data(rgb).expect("PNG data into memory");
+    }
+    out
+}
+
+/// The newsletter's charts: open positions and median salary by role.
+/// Returns (file name, alt text, PNG).
+pub fn newsletter_charts(s: &Snapshot) -> Vec<(String, String, Vec<u8>)> {
+    let mut by_open: Vec<&RoleStats> = s.roles.iter().collect();
+    by_open
+        .sort_by(|a, b| b.open_positions.cmp(&a.open_positions).then_with(|| a.name.cmp(&b.name)));
+    by_open.truncate(10);
+    let open_rows: Vec<(String, f64, String)> = by_open
+        .iter()
+        .map(|r| (r.name.clone(), r.open_positions as f64, crate::model::count(r.open_positions)))
+        .collect();
+    let open_alt = format!(
+        "Open positions by role in {}: {}.",
+        s.week,
+        open_rows.iter().map(|r| format!("{} {}", r.0, r.2)).collect::<Vec<_>>().join(", ")
+    );
+    let mut by_median: Vec<&RoleStats> =
+        s.roles.iter().filter(|r| r.salary.median.is_some()).collect();
+    by_median.sort_by(|a, b| {
+        b.salary
+            .median
+            .unwrap_or(0.0)
+            .total_cmp(&a.salary.median.unwrap_or(0.0))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    by_median.truncate(10);
+    let median_rows: Vec<(String, f64, String)> = by_median
+        .iter()
+        .filter_map(|r| r.salary.median.map(|m| (r.name.clone(), m, money_k(m))))
+        .collect();
+    let median_alt = format!(
+        "Median annual salary by role in {}: {}.",
+        s.week,
+        median_rows.iter().map(|r| format!("{} {}", r.0, r.2)).collect::<Vec<_>>().join(", ")
+    );
+    vec![
+        ("open.png".into(), open_alt, bars_png("Open positions by role", &open_rows)),
+        (
+            "median.png".into(),
+            median_alt,
+            bars_png("Median salary by role (annual USD)", &median_rows),
+        ),
+    ]
+}

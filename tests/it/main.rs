@@ -2,6 +2,7 @@
 //! and hand-computed data, and property tests.
 
 mod cli;
+mod newsletter;
 mod pipeline;
 mod properties;
 mod reports;

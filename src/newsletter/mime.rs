@@ -1,0 +1,192 @@
+//! MIME: one subscriber's issue as an RFC 5322 message. `multipart/alternative`
+//! with the text first, then `multipart/related` holding the HTML and the
+//! charts by Content-ID. Headers include a deterministic Message-ID that does
+//! not reveal the address, and one-click unsubscribe (RFC 8058) with an
+//! HMAC-SHA256 token.
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use hmac::{Hmac, Mac};
+use lettre::Message;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+
+use super::{EmailChart, Personal};
+use crate::model::IsoWeek;
+use crate::subscribers::Subscriber;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Characters left as they are in a query value.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The unsubscribe token of an address: HMAC-SHA256 of the lower-cased address, hex.
+pub fn unsubscribe_token(key: &[u8], email: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"unsubscribe\0");
+    mac.update(email.trim().to_ascii_lowercase().as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Whether `token` is the address's token (compared in constant time).
+pub fn verify_token(key: &[u8], email: &str, token: &str) -> bool {
+    let Some(bytes) = unhex(token) else { return false };
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"unsubscribe\0");
+    mac.update(email.trim().to_ascii_lowercase().as_bytes());
+    mac.verify_slice(&bytes).is_ok()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// `{base_url}/unsubscribe?email=…&token=…`.
+pub fn unsubscribe_url(base_url: &str, email: &str, token: &str) -> String {
+    format!(
+        "{}/unsubscribe?email={}&token={token}",
+        base_url.trim_end_matches('/'),
+        utf8_percent_encode(email, QUERY)
+    )
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
+}
+
+/// What every message of an issue shares.
+pub struct Envelope {
+    /// From.
+    pub from: Mailbox,
+    /// Reply-To.
+    pub reply_to: Mailbox,
+    /// Subject.
+    pub subject: String,
+    /// Where `output/` (and the unsubscribe endpoint) is published.
+    pub base_url: String,
+    /// The week.
+    pub week: IsoWeek,
+    /// The HMAC key for tokens and Message-IDs.
+    pub key: Vec<u8>,
+}
+
+impl Envelope {
+    /// The Date of the issue: Monday after the week, 08:00 UTC (never the clock).
+    pub fn date(&self) -> SystemTime {
+        let monday = self.week.next().monday();
+        let secs = monday.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc().timestamp();
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64)
+    }
+
+    /// A Message-ID unique per (week, subscriber) that does not reveal the address.
+    pub fn message_id(&self, email: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(format!("message-id\0{}\0{}", self.week, email.to_ascii_lowercase()).as_bytes());
+        let id = hex(&mac.finalize().into_bytes()[..16]);
+        let domain = self.from.email.domain();
+        format!("<{}.{id}@{domain}>", self.week)
+    }
+
+    /// The unsubscribe URL of an address.
+    pub fn unsubscribe_url(&self, email: &str) -> String {
+        unsubscribe_url(&self.base_url, email, &unsubscribe_token(&self.key, email))
+    }
+
+    /// Builds and formats one subscriber's message.
+    pub fn build(
+        &self,
+        sub: &Subscriber,
+        personal: &Personal,
+        charts: &[EmailChart],
+    ) -> Result<Vec<u8>> {
+        let to = Mailbox::new(
+            (!sub.name.is_empty()).then(|| sub.name.clone()),
+            sub.email.parse().with_context(|| format!("invalid address '{}'", sub.email))?,
+        );
+        let seed = hex(&Sha256::digest(self.message_id(&sub.email).as_bytes())[..12]);
+        let mut related = MultiPart::related()
+            .boundary(format!("rel-{seed}"))
+            .singlepart(SinglePart::html(personal.html.clone()));
+        for c in charts {
+            related = related.singlepart(
+                Attachment::new_inline(c.cid.clone())
+                    .body(c.png.clone(), ContentType::parse("image/png").expect("valid")),
+            );
+        }
+        let body = MultiPart::alternative()
+            .boundary(format!("alt-{seed}"))
+            .singlepart(SinglePart::plain(personal.text.clone()))
+            .multipart(related);
+        let message = Message::builder()
+            .from(self.from.clone())
+            .reply_to(self.reply_to.clone())
+            .to(to)
+            .subject(&self.subject)
+            .date(self.date())
+            .message_id(Some(self.message_id(&sub.email)))
+            .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(&sub.email))))
+            .header(ListUnsubscribePost)
+            .multipart(body)
+            .with_context(|| format!("failed to build the message for {}", sub.email))?;
+        Ok(message.formatted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_and_forgeries_do_not() {
+        let key = b"test-key";
+        let t = unsubscribe_token(key, "Ada@Example.com");
+        assert_eq!(t.len(), 64);
+        assert!(verify_token(key, "ada@example.com", &t));
+        assert!(!verify_token(key, "grace@example.com", &t));
+        assert!(!verify_token(b"other-key", "ada@example.com", &t));
+        assert!(!verify_token(key, "ada@example.com", "zz"));
+        assert!(!verify_token(key, "ada@example.com", ""));
+    }
+
+    #[test]
+    fn unsubscribe_urls_encode_the_address() {
+        let u = unsubscribe_url("https://example.com/st/", "a+b@example.com", "ff");
+        assert_eq!(u, "https://example.com/st/unsubscribe?email=a%2Bb%40example.com&token=ff");
+    }
+}

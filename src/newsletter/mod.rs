@@ -1,0 +1,517 @@
+//! The weekly newsletter: snapshot and deltas → [`IssueModel`] (every figure
+//! formatted) → HTML through minijinja, MJML (mrml) and inlined CSS
+//! (css-inline), and a plain-text part from its own template.
+//!
+//! The expensive part (MJML and CSS) runs once per issue; each subscriber
+//! only adds two small auto-escaped fragments (their roles and their
+//! unsubscribe link) and a text rendering, so 100,000 messages stay cheap.
+
+pub mod mime;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use minijinja::{AutoEscape, Environment, context};
+use serde::Serialize;
+
+use crate::deltas::{Change, WeekOverWeek};
+use crate::model::{count, money_delta_k, money_k, pct1};
+use crate::render::report_file;
+use crate::roles::RoleDef;
+use crate::stats::Snapshot;
+use crate::subscribers::Subscriber;
+
+const MARK_ROLES: &str = "@@YOUR_ROLES@@";
+const MARK_UNSUBSCRIBE: &str = "@@UNSUBSCRIBE@@";
+/// Gmail clips messages whose HTML is larger than about 102 KB.
+pub const MAX_HTML_BYTES: usize = 90 * 1024;
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("newsletter.mjml", include_str!("../../templates/newsletter.mjml")),
+    ("newsletter.txt", include_str!("../../templates/newsletter.txt")),
+    ("your-roles.html", include_str!("../../templates/your-roles.html")),
+    ("unsubscribe.html", include_str!("../../templates/unsubscribe.html")),
+];
+
+/// A role that moved, formatted for both parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mover {
+    /// Role name.
+    pub name: String,
+    /// This week's figure.
+    pub value: String,
+    /// `+12 (+4.3%)`.
+    pub change: String,
+    /// `↑`, `↓` or `→`.
+    pub arrow: String,
+    /// `up`, `down` or `flat` (a CSS class).
+    pub direction: String,
+}
+
+/// A link to a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportLink {
+    /// "A vs B".
+    pub title: String,
+    /// Absolute URL of the PDF.
+    pub url: String,
+}
+
+/// One role's figures for the "your roles" section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleLine {
+    /// Display name.
+    pub name: String,
+    /// Open positions.
+    pub open: String,
+    /// Their change.
+    pub open_change: String,
+    /// Median salary, or the suppression note.
+    pub median: String,
+    /// Its change.
+    pub median_change: String,
+    /// Remote share.
+    pub remote: String,
+    /// Reports of this role with the roles it is closest to.
+    pub reports: Vec<ReportLink>,
+}
+
+/// The featured comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Featured {
+    /// "A vs B".
+    pub title: String,
+    /// One or two sentences from the figures.
+    pub summary: String,
+    /// URL of the PDF.
+    pub url: String,
+}
+
+/// An inline chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmailChart {
+    /// File name under `charts/newsletter/`.
+    pub file: String,
+    /// Content-ID in the email.
+    pub cid: String,
+    /// Alt text with the numbers.
+    pub alt: String,
+    /// The PNG.
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// Everything one issue says, formatted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueModel {
+    /// ISO week.
+    pub week: String,
+    /// Subject line.
+    pub subject: String,
+    /// Preview text.
+    pub preheader: String,
+    /// The headline.
+    pub headline: String,
+    /// The market in one line.
+    pub market_line: String,
+    /// Open positions, formatted.
+    pub open_total: String,
+    /// Top movers by open positions.
+    pub movers_open: Vec<Mover>,
+    /// Top movers by median salary.
+    pub movers_median: Vec<Mover>,
+    /// Roles whose salaries are suppressed this week.
+    pub suppressed: String,
+    /// Featured comparison.
+    pub featured: Featured,
+    /// Every role's line, by slug.
+    pub roles: HashMap<String, RoleLine>,
+    /// Charts.
+    pub charts: Vec<EmailChart>,
+    /// The issue on the web.
+    pub web_url: String,
+    /// Postal address.
+    pub postal_address: String,
+}
+
+fn arrow(v: f64) -> (&'static str, &'static str) {
+    if v > 0.0 {
+        ("↑", "up")
+    } else if v < 0.0 {
+        ("↓", "down")
+    } else {
+        ("→", "flat")
+    }
+}
+
+fn change(c: &Change, fmt: impl Fn(f64) -> String) -> String {
+    match (c.abs, c.pct) {
+        (Some(a), pct) => {
+            let sign = if a > 0.0 {
+                "+"
+            } else if a < 0.0 {
+                "−"
+            } else {
+                "±"
+            };
+            let pct = pct.map(|p| format!(" ({sign}{:.1}%)", p.abs() * 100.0)).unwrap_or_default();
+            format!("{sign}{}{pct}", fmt(a.abs()))
+        }
+        (None, _) => "new this week".into(),
+    }
+}
+
+/// Builds the issue of a week.
+pub fn issue_model(
+    s: &Snapshot,
+    d: &WeekOverWeek,
+    roles: &[RoleDef],
+    base_url: &str,
+    postal_address: &str,
+    charts: Vec<EmailChart>,
+) -> IssueModel {
+    let base = base_url.trim_end_matches('/');
+    let week = s.week.to_string();
+    let report_url = |a: usize, b: usize| {
+        let (x, y) = (a.min(b), a.max(b));
+        ReportLink {
+            title: format!("{} vs {}", roles[x].name, roles[y].name),
+            url: format!("{base}/{week}/reports/{}", report_file(&roles[x], &roles[y])),
+        }
+    };
+    let m = &d.market.open_positions;
+    let market_line = match m.abs {
+        Some(_) => format!(
+            "{} open AI positions, {} on {}.",
+            count(s.market.open_positions),
+            change(m, |v| count(v as u64)),
+            d.previous_week.map(|w| w.to_string()).unwrap_or_default()
+        ),
+        None => format!(
+            "{} open AI positions (our first week on record).",
+            count(s.market.open_positions)
+        ),
+    };
+    // Movers among roles big enough for a percentage to mean something.
+    let mut by_open: Vec<_> = d
+        .roles
+        .iter()
+        .zip(&s.roles)
+        .filter(|(r, st)| r.open_positions.pct.is_some() && st.open_positions >= 30)
+        .collect();
+    by_open.sort_by(|a, b| {
+        let (x, y) = (a.0.open_positions.pct.unwrap_or(0.0), b.0.open_positions.pct.unwrap_or(0.0));
+        y.abs().total_cmp(&x.abs()).then_with(|| a.0.slug.cmp(&b.0.slug))
+    });
+    let movers_open: Vec<Mover> = by_open
+        .iter()
+        .take(5)
+        .map(|(r, st)| {
+            let (a, dir) = arrow(r.open_positions.abs.unwrap_or(0.0));
+            Mover {
+                name: r.name.clone(),
+                value: count(st.open_positions),
+                change: change(&r.open_positions, |v| count(v as u64)),
+                arrow: a.into(),
+                direction: dir.into(),
+            }
+        })
+        .collect();
+    let mut by_median: Vec<_> = d.roles.iter().filter(|r| r.median.pct.is_some()).collect();
+    by_median.sort_by(|a, b| {
+        let (x, y) = (a.median.pct.unwrap_or(0.0), b.median.pct.unwrap_or(0.0));
+        y.abs().total_cmp(&x.abs()).then_with(|| a.slug.cmp(&b.slug))
+    });
+    let movers_median: Vec<Mover> = by_median
+        .iter()
+        .take(5)
+        .map(|r| {
+            let (a, dir) = arrow(r.median.abs.unwrap_or(0.0));
+            Mover {
+                name: r.name.clone(),
+                value: r.median.cur.map(money_k).unwrap_or_default(),
+                change: change(&r.median, money_delta_k),
+                arrow: a.into(),
+                direction: dir.into(),
+            }
+        })
+        .collect();
+    let suppressed: Vec<String> = s
+        .roles
+        .iter()
+        .filter(|r| r.salary.suppressed())
+        .map(|r| format!("{} (n = {})", r.name, r.salary.n))
+        .collect();
+    let (headline, subject_move) = match movers_open.first() {
+        Some(top) => (
+            format!("{} openings {} {}", top.name, top.arrow, top.change),
+            format!(
+                "{} openings {} {}",
+                top.name,
+                top.arrow,
+                top.change
+                    .split(" (")
+                    .nth(1)
+                    .map(|p| p.trim_end_matches(')').to_string())
+                    .unwrap_or_else(|| top.change.clone())
+            ),
+        ),
+        None => (
+            format!("{} open AI positions this week", count(s.market.open_positions)),
+            format!("{} open AI positions", count(s.market.open_positions)),
+        ),
+    };
+    let subject = format!("AI salary trends {week}: {subject_move}");
+    let preheader = {
+        let movers: Vec<String> =
+            movers_open.iter().take(3).map(|m| format!("{} {}", m.name, m.change)).collect();
+        format!("{} Movers: {}.", market_line, movers.join("; "))
+    };
+    let index_of = |slug: &str| roles.iter().position(|r| r.slug == slug);
+    // Featured: the biggest mover against the role whose skills overlap it most.
+    let featured = {
+        let first = by_open.first().and_then(|(r, _)| index_of(&r.slug)).unwrap_or(0);
+        let fs = &s.roles[first.min(s.roles.len() - 1)];
+        let partner = (0..roles.len())
+            .filter(|&j| j != first)
+            .max_by_key(|&j| {
+                let overlap = s.roles.get(j).map_or(0, |r| {
+                    r.top_skills
+                        .iter()
+                        .filter(|k| fs.top_skills.iter().any(|x| x.name == k.name))
+                        .count()
+                });
+                (overlap, std::cmp::Reverse(j))
+            })
+            .unwrap_or(usize::from(first == 0));
+        let (a, b) = (first.min(partner), first.max(partner));
+        let cmp = crate::deltas::compare(&s.roles[a], &s.roles[b]);
+        let link = report_url(a, b);
+        let pay = match (cmp.pays_more, cmp.pay_gap_pct) {
+            (Some(side), Some(gap)) => {
+                let (hi, lo) = if side == crate::deltas::Side::A { (a, b) } else { (b, a) };
+                format!(
+                    "{} pays {gap}% more at the median than {}.",
+                    roles[hi].name, roles[lo].name
+                )
+            }
+            _ => "No verdict on pay this week: one side has too few disclosed salaries.".into(),
+        };
+        Featured {
+            summary: format!(
+                "{pay} They share {} of their top skills; {} has {} open positions, {} has {}.",
+                cmp.shared_skills.len(),
+                roles[a].name,
+                count(s.roles[a].open_positions),
+                roles[b].name,
+                count(s.roles[b].open_positions)
+            ),
+            title: link.title,
+            url: link.url,
+        }
+    };
+    let roles_map = s
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let rd = d.role(&r.slug);
+            let reports =
+                (0..roles.len()).filter(|&j| j != i).take(3).map(|j| report_url(i, j)).collect();
+            let line = RoleLine {
+                name: r.name.clone(),
+                open: count(r.open_positions),
+                open_change: rd
+                    .map(|x| change(&x.open_positions, |v| count(v as u64)))
+                    .unwrap_or_else(|| "new this week".into()),
+                median: match r.salary.median {
+                    Some(m) => money_k(m),
+                    None => format!("not enough disclosed salaries (n = {})", r.salary.n),
+                },
+                median_change: match (r.salary.median, rd) {
+                    (None, _) => "no figure".into(),
+                    (Some(_), Some(x)) if x.median.abs.is_some() => {
+                        change(&x.median, money_delta_k)
+                    }
+                    _ => "no figure last week".into(),
+                },
+                remote: r.remote_share.map(pct1).unwrap_or_else(|| "unknown share".into()),
+                reports,
+            };
+            (r.slug.clone(), line)
+        })
+        .collect();
+    IssueModel {
+        week: week.clone(),
+        subject,
+        preheader,
+        headline,
+        market_line,
+        open_total: count(s.market.open_positions),
+        movers_open,
+        movers_median,
+        suppressed: suppressed.join(", "),
+        featured,
+        roles: roles_map,
+        charts,
+        web_url: format!("{base}/{week}/newsletter/newsletter.html"),
+        postal_address: postal_address.to_string(),
+    }
+}
+
+/// The rendered issue, ready to be personalised per subscriber.
+pub struct Renderer {
+    env: Environment<'static>,
+    model: IssueModel,
+    /// The email HTML split at the two personal places.
+    email_parts: [String; 3],
+    /// The public page, with no personal data.
+    public_html: String,
+}
+
+/// One subscriber's HTML and text.
+#[derive(Debug, Clone)]
+pub struct Personal {
+    /// HTML part.
+    pub html: String,
+    /// Plain-text part.
+    pub text: String,
+}
+
+/// A serialisable value as a template value.
+fn val<T: Serialize>(x: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+fn environment(templates_dir: &Path) -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    // HTML escaping for every HTML-like template, MJML included (minijinja
+    // only escapes .html/.htm/.xml by default).
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".mjml") || name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, builtin) in BUILTIN {
+        let path = templates_dir.join(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_string(),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("failed to read template '{}'", path.display()));
+            }
+        };
+        env.add_template_owned(name.to_string(), text)
+            .with_context(|| format!("invalid template {name}"))?;
+    }
+    Ok(env)
+}
+
+/// MJML → HTML with no web fonts, then CSS inlined (media queries kept).
+fn mjml_to_html(mjml: &str) -> Result<String> {
+    let parsed = mrml::parse(mjml).map_err(|e| anyhow::anyhow!("invalid MJML: {e}"))?;
+    let opts = mrml::prelude::render::RenderOptions {
+        disable_comments: true,
+        fonts: Default::default(),
+        ..Default::default()
+    };
+    let html =
+        parsed.element.render(&opts).map_err(|e| anyhow::anyhow!("MJML rendering failed: {e}"))?;
+    let inliner = css_inline::CSSInliner::options()
+        .keep_style_tags(true)
+        .keep_at_rules(true)
+        .load_remote_stylesheets(false)
+        .build();
+    inliner.inline(&html).context("CSS inlining failed")
+}
+
+impl Renderer {
+    /// Renders the shared parts of an issue.
+    pub fn new(model: IssueModel, templates_dir: &Path) -> Result<Self> {
+        let env = environment(templates_dir)?;
+        let mjml = env.get_template("newsletter.mjml")?;
+        let charts_with = |src: &dyn Fn(&EmailChart) -> String| -> Vec<minijinja::Value> {
+            model.charts.iter().map(|c| context! { src => src(c), alt => c.alt.as_str() }).collect()
+        };
+        let email_mjml = mjml.render(
+            context! { charts => charts_with(&|c| format!("cid:{}", c.cid)), ..val(&model) },
+        )?;
+        let public_mjml = mjml.render(context! { charts => charts_with(&|c| format!("../charts/newsletter/{}", c.file)), ..val(&model) })?;
+        let email_html = mjml_to_html(&email_mjml)?;
+        let (head, rest) = email_html
+            .split_once(MARK_ROLES)
+            .context("the newsletter template lacks @@YOUR_ROLES@@")?;
+        let (middle, tail) = rest
+            .split_once(MARK_UNSUBSCRIBE)
+            .context("the newsletter template lacks @@UNSUBSCRIBE@@")?;
+        let email_parts = [head.to_string(), middle.to_string(), tail.to_string()];
+        let public_html = mjml_to_html(&public_mjml)?
+            .replace(MARK_ROLES, "")
+            .replace(MARK_UNSUBSCRIBE, "Every email carries its own one-click unsubscribe link.");
+        if public_html.len() > MAX_HTML_BYTES {
+            bail!(
+                "the newsletter HTML is {} bytes, above the {MAX_HTML_BYTES} that keeps Gmail from clipping it",
+                public_html.len()
+            );
+        }
+        Ok(Renderer { env, model, email_parts, public_html })
+    }
+
+    /// The issue model.
+    pub fn model(&self) -> &IssueModel {
+        &self.model
+    }
+
+    /// `newsletter.html`: the issue as a browser shows it, no personal data.
+    pub fn public_html(&self) -> &str {
+        &self.public_html
+    }
+
+    /// `newsletter.txt`: the plain-text issue, no personal data.
+    pub fn public_text(&self) -> Result<String> {
+        Ok(self.env.get_template("newsletter.txt")?.render(context! {
+            roles => val(Vec::<RoleLine>::new()), name => "", unsubscribe_url => "",
+            ..val(&self.model)
+        })?)
+    }
+
+    /// One subscriber's HTML and text.
+    pub fn personal(
+        &self,
+        sub: &Subscriber,
+        roles: &[RoleDef],
+        unsubscribe_url: &str,
+    ) -> Result<Personal> {
+        let lines: Vec<&RoleLine> = sub
+            .roles
+            .iter()
+            .filter_map(|&i| roles.get(usize::from(i)).and_then(|r| self.model.roles.get(&r.slug)))
+            .collect();
+        let first = sub.name.split_whitespace().next().unwrap_or("");
+        let your = self
+            .env
+            .get_template("your-roles.html")?
+            .render(context! { roles => val(&lines), name => first })?;
+        let unsub = self
+            .env
+            .get_template("unsubscribe.html")?
+            .render(context! { url => unsubscribe_url, email => sub.email.as_str() })?;
+        let [head, middle, tail] = &self.email_parts;
+        let mut html = String::with_capacity(
+            head.len() + middle.len() + tail.len() + your.len() + unsub.len(),
+        );
+        for part in [head.as_str(), &your, middle, &unsub, tail] {
+            html.push_str(part);
+        }
+        let text = self.env.get_template("newsletter.txt")?.render(context! {
+            roles => val(&lines), name => first, unsubscribe_url => unsubscribe_url,
+            ..val(&self.model)
+        })?;
+        Ok(Personal { html, text })
+    }
+}
