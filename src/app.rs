@@ -305,27 +305,10 @@ fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
         None => match load_inputs(cfg) {
             Ok(inputs) => week_or_default(cfg, None, &inputs.data)?,
             // Without postings, the newest stored week that is complete.
-            Err(_) => {
-                let last_complete = IsoWeek::containing(cfg.as_of).prev();
-                store.weeks()?.into_iter().rfind(|w| *w <= last_complete).ok_or_else(|| {
-                    Fatal::new(
-                        exit::FAILURE,
-                        "no stored snapshot; run `salarytrends snapshot` first",
-                    )
-                })?
-            }
+            Err(_) => stored_default_week(cfg)?,
         },
     };
-    let cur = store.load(week)?.ok_or_else(|| {
-        Fatal::new(
-            exit::FAILURE,
-            format!(
-                "no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"
-            ),
-        )
-    })?;
-    let prev = store.load(week.prev())?;
-    Ok(deltas::week_over_week(prev.as_ref(), &cur))
+    Ok(stored_week(&store, week)?.1)
 }
 
 fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
@@ -452,15 +435,8 @@ fn resolve_pair(catalog: &Catalog, names: &[String]) -> Result<(usize, usize)> {
     Ok((a.min(b), a.max(b)))
 }
 
-/// Renders `pairs` of `week` from the stored snapshots and rewrites the manifest.
-fn render_reports(
-    cfg: &Config,
-    catalog: &Catalog,
-    week: IsoWeek,
-    pairs: &[(usize, usize)],
-    emit_source: Option<PathBuf>,
-) -> Result<Vec<report::Rendered>> {
-    let store = SnapshotStore::new(&cfg.snapshots_dir);
+/// A stored week and its deltas against the stored week before.
+fn stored_week(store: &SnapshotStore, week: IsoWeek) -> Result<(Snapshot, WeekOverWeek)> {
     let snapshot = store.load(week)?.ok_or_else(|| {
         Fatal::new(
             exit::FAILURE,
@@ -471,6 +447,19 @@ fn render_reports(
     })?;
     let prev = store.load(week.prev())?;
     let d = deltas::week_over_week(prev.as_ref(), &snapshot);
+    Ok((snapshot, d))
+}
+
+/// Renders `pairs` of `week` from the stored snapshots and rewrites the manifest.
+fn render_reports(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    pairs: &[(usize, usize)],
+    emit_source: Option<PathBuf>,
+) -> Result<Vec<report::Rendered>> {
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let (snapshot, d) = stored_week(&store, week)?;
     let mut history = Vec::new();
     for w in week.trailing(HISTORY_WEEKS) {
         if w == week {
@@ -578,16 +567,7 @@ fn unsubscribe_key(out: &Printer) -> Vec<u8> {
 fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Printer) -> Result<()> {
     use crate::newsletter::{self, EmailChart, Renderer};
     let store = SnapshotStore::new(&cfg.snapshots_dir);
-    let snapshot = store.load(week)?.ok_or_else(|| {
-        Fatal::new(
-            exit::FAILURE,
-            format!(
-                "no stored snapshot for {week}; run `salarytrends snapshot --week {week}` first"
-            ),
-        )
-    })?;
-    let prev = store.load(week.prev())?;
-    let d = deltas::week_over_week(prev.as_ref(), &snapshot);
+    let (snapshot, d) = stored_week(&store, week)?;
     let dir = week_dir(cfg, week);
     let charts: Vec<EmailChart> = crate::charts::newsletter_charts(&snapshot)
         .into_iter()

@@ -206,9 +206,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> 
             continue;
         }
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        // The manifest does not list itself, nor temporary files of an interrupted write.
+        // The manifest does not list itself, nor hidden files (input stamps,
+        // temporary files of an interrupted write).
         if rel == "manifest.json"
-            || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp"))
+            || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
         {
             continue;
         }

@@ -13,6 +13,7 @@ use chrono::Days;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{DataFormat, GenDataArgs};
+use crate::ingest::COLUMNS;
 use crate::model::IsoWeek;
 use crate::roles::RoleDef;
 use crate::store;
@@ -427,23 +428,6 @@ fn thousands(v: f64) -> String {
     let n = v.round() as u64;
     if n >= 1000 { format!("{},{:03}", n / 1000, n % 1000) } else { n.to_string() }
 }
-
-const COLUMNS: [&str; 14] = [
-    "id",
-    "title",
-    "role",
-    "company",
-    "location",
-    "remote",
-    "seniority",
-    "salary_min",
-    "salary_max",
-    "salary_currency",
-    "salary_period",
-    "skills",
-    "posted_at",
-    "closed_at",
-];
 
 struct RowWriter<'w> {
     format: DataFormat,

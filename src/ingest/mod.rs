@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::model::Posting;
 use crate::roles::Catalog;
+pub use row::COLUMNS;
 pub use salary::{Exclusion, FxRates};
 
 /// A file-level problem: nothing can be trusted, nothing is written (exit 65).

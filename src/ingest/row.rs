@@ -11,7 +11,7 @@ use crate::model::{Arrangement, Posting, Seniority};
 use crate::roles::{Catalog, seniority_from_title};
 
 /// The known columns, in the order of [`Col`].
-pub(super) const COLUMNS: &[&str] = &[
+pub const COLUMNS: &[&str] = &[
     "id",
     "title",
     "role",
