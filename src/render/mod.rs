@@ -276,34 +276,23 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
         format!("{} to {}", s.week_start.format("%-d %B %Y"), s.week_end.format("%-d %B %Y"));
 
     let verdict = verdict(&a, &b, &cmp, da, db);
+    // One row of a two-role table: the same figure of each side.
+    let row = |label: &str, f: &dyn Fn(&RoleStats) -> String| Row {
+        label: label.into(),
+        a: f(&a),
+        b: f(&b),
+    };
+    let top_skill = |r: &RoleStats| {
+        r.top_skills.first().map(|s| s.name.clone()).unwrap_or_else(|| "none listed".into())
+    };
     let table = vec![
-        Row {
-            label: "Open positions".into(),
-            a: count(a.open_positions),
-            b: count(b.open_positions),
-        },
-        Row { label: "Average salary range".into(), a: range_text(&a), b: range_text(&b) },
-        Row {
-            label: "Median salary".into(),
-            a: salary_or(&a, a.salary.median),
-            b: salary_or(&b, b.salary.median),
-        },
-        Row {
-            label: "75th percentile".into(),
-            a: salary_or(&a, a.salary.p75),
-            b: salary_or(&b, b.salary.p75),
-        },
-        Row {
-            label: "Remote share".into(),
-            a: share_or(a.remote_share),
-            b: share_or(b.remote_share),
-        },
-        Row { label: "Experience mix".into(), a: mix_text(&a), b: mix_text(&b) },
-        Row {
-            label: "Top skill".into(),
-            a: a.top_skills.first().map(|s| s.name.clone()).unwrap_or_else(|| "none listed".into()),
-            b: b.top_skills.first().map(|s| s.name.clone()).unwrap_or_else(|| "none listed".into()),
-        },
+        row("Open positions", &|r| count(r.open_positions)),
+        row("Average salary range", &range_text),
+        row("Median salary", &|r| salary_or(r, r.salary.median)),
+        row("75th percentile", &|r| salary_or(r, r.salary.p75)),
+        row("Remote share", &|r| share_or(r.remote_share)),
+        row("Experience mix", &mix_text),
+        row("Top skill", &top_skill),
     ];
     let shared_skills = if cmp.shared_skills.is_empty() {
         format!("No skill appears in the top 8 of both {an} and {bn} this week.")
@@ -314,27 +303,11 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
         )
     };
     let salary_rows = vec![
-        Row {
-            label: "25th percentile".into(),
-            a: salary_or(&a, a.salary.p25),
-            b: salary_or(&b, b.salary.p25),
-        },
-        Row {
-            label: "Median".into(),
-            a: salary_or(&a, a.salary.median),
-            b: salary_or(&b, b.salary.median),
-        },
-        Row {
-            label: "Average".into(),
-            a: salary_or(&a, a.salary.mean),
-            b: salary_or(&b, b.salary.mean),
-        },
-        Row {
-            label: "75th percentile".into(),
-            a: salary_or(&a, a.salary.p75),
-            b: salary_or(&b, b.salary.p75),
-        },
-        Row { label: "Sample".into(), a: reliability(&a), b: reliability(&b) },
+        row("25th percentile", &|r| salary_or(r, r.salary.p25)),
+        row("Median", &|r| salary_or(r, r.salary.median)),
+        row("Average", &|r| salary_or(r, r.salary.mean)),
+        row("75th percentile", &|r| salary_or(r, r.salary.p75)),
+        row("Sample", &reliability),
     ];
     let salary_verdict = pay_sentence(&a, &b, &cmp);
     let salary_note = format!(
