@@ -19,19 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-
-
-def run(cmd, cwd):
-    """Wall seconds and max RSS (MiB) of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{err}")
-    return wall, usage.ru_maxrss / 1024
+sys.path.insert(0, str(HERE))
+from measure import measure  # noqa: E402
 
 
 def text(pdf: Path) -> str:
@@ -54,15 +43,15 @@ def main() -> None:
         subprocess.run([binary, "-q", "--as-of", "2026-11-28", "snapshot", "--weeks", "2026-W36..2026-W47"],
                        cwd=d, check=True)
         report = [binary, "-q", "report", "--all", "--week", "2026-W47"]
-        run(report, d)  # warm the page cache
-        ours, ours_rss = min(run(report, d) for _ in range(3))
+        measure(report, d)  # warm the page cache
+        ours, ours_rss = min(measure(report, d) for _ in range(3))
         pairs = len(list((d / "out/2026-W47/reports").glob("*.pdf")))
-        run(report + ["--emit-source", "src"], d)
+        measure(report + ["--emit-source", "src"], d)
         folders = sorted(p for p in (d / "src").iterdir() if p.is_dir())
         assert len(folders) == pairs, (len(folders), pairs)
 
         def cli(folder: Path):
-            return run([args.typst, "compile", "--font-path", "fonts", "--ignore-system-fonts",
+            return measure([args.typst, "compile", "--font-path", "fonts", "--ignore-system-fonts",
                         "--creation-timestamp", "1795305600", "report.typ", "cli.pdf"], folder)
 
         start = time.perf_counter()

@@ -500,7 +500,7 @@ fn report_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
     h.update(std::fs::read(&cfg.roles).unwrap_or_default());
     h.update(&cfg.newsletter.base_url);
     h.update(cfg.min_salary_sample.to_le_bytes());
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::hex(&h.finalize()))
 }
 
 /// Renders every pair unless the reports on disk were made from the same
@@ -649,7 +649,7 @@ fn newsletter_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
     }
     h.update(std::fs::read(&cfg.subscribers).unwrap_or_default());
     h.update(format!("{:?}", cfg.newsletter));
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::hex(&h.finalize()))
 }
 
 fn newsletter_if_stale(

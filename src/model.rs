@@ -197,6 +197,11 @@ pub fn money_delta_k(usd: f64) -> String {
     format!("${:.1}K", usd / 1000.0)
 }
 
+/// Bytes as lower-case hex (digests, tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A fraction shown as a percentage with one decimal: `8.8%`.
 pub fn pct1(fraction: f64) -> String {
     format!("{:.1}%", (fraction * 1000.0 + 0.5).floor() / 10.0)

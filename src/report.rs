@@ -219,7 +219,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> 
         out.push(ManifestEntry {
             path: rel,
             size: data.len() as u64,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::model::hex(&digest),
         });
     }
     Ok(())

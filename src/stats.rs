@@ -113,9 +113,43 @@ pub struct SalaryStats {
 }
 
 impl SalaryStats {
+    /// Figures withheld for a sample of `n`: every field but `n` is null.
+    pub fn withheld(n: u64) -> Self {
+        SalaryStats {
+            n,
+            p25: None,
+            median: None,
+            p75: None,
+            mean: None,
+            range_low: None,
+            range_high: None,
+            reliability: None,
+        }
+    }
+
     /// Whether the figures are suppressed for a small sample.
     pub fn suppressed(&self) -> bool {
         self.median.is_none()
+    }
+}
+
+impl RoleStats {
+    /// A role with no postings this week.
+    pub fn empty(name: &str, slug: &str) -> Self {
+        RoleStats {
+            name: name.to_string(),
+            slug: slug.to_string(),
+            open_positions: 0,
+            share_of_market: None,
+            salary: SalaryStats::withheld(0),
+            remote_share: None,
+            hybrid_share: None,
+            remote_known: 0,
+            experience_mix: ExperienceMix { entry: None, mid: None, senior: None },
+            top_skills: vec![],
+            top_companies: vec![],
+            top_metros: vec![],
+        }
     }
 }
 
@@ -322,16 +356,7 @@ fn role_stats(
 ) -> RoleStats {
     let n = acc.points.len() as u64;
     let salary = if n == 0 || n < min_salary_sample {
-        SalaryStats {
-            n,
-            p25: None,
-            median: None,
-            p75: None,
-            mean: None,
-            range_low: None,
-            range_high: None,
-            reliability: None,
-        }
+        SalaryStats::withheld(n)
     } else {
         acc.points.sort_by(f64::total_cmp);
         let pts = &acc.points;

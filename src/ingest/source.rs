@@ -190,12 +190,7 @@ impl Source {
     }
 
     pub(super) fn sha256(&self) -> String {
-        let digest = Sha256::digest(&self.raw);
-        let mut s = String::with_capacity(64);
-        for b in digest {
-            s.push_str(&format!("{b:02x}"));
-        }
-        s
+        crate::model::hex(&Sha256::digest(&self.raw))
     }
 }
 

@@ -15,7 +15,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use super::{EmailChart, Personal};
-use crate::model::IsoWeek;
+use crate::model::{IsoWeek, hex};
 use crate::subscribers::Subscriber;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -38,10 +38,6 @@ pub fn verify_token(key: &[u8], email: &str, token: &str) -> bool {
     mac.update(b"unsubscribe\0");
     mac.update(email.trim().to_ascii_lowercase().as_bytes());
     mac.verify_slice(&bytes).is_ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -266,7 +266,11 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
     let s = input.snapshot;
     let (da, db) = (&input.roles[input.a], &input.roles[input.b]);
     let find = |def: &RoleDef| {
-        s.roles.iter().find(|r| r.slug == def.slug).cloned().unwrap_or_else(|| empty_role(def))
+        s.roles
+            .iter()
+            .find(|r| r.slug == def.slug)
+            .cloned()
+            .unwrap_or_else(|| RoleStats::empty(&def.name, &def.slug))
     };
     let (a, b) = (find(da), find(db));
     let cmp = deltas::compare(&a, &b);
@@ -390,32 +394,6 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
         methodology,
         data_quality,
         charts,
-    }
-}
-
-fn empty_role(def: &RoleDef) -> RoleStats {
-    RoleStats {
-        name: def.name.clone(),
-        slug: def.slug.clone(),
-        open_positions: 0,
-        share_of_market: None,
-        salary: crate::stats::SalaryStats {
-            n: 0,
-            p25: None,
-            median: None,
-            p75: None,
-            mean: None,
-            range_low: None,
-            range_high: None,
-            reliability: None,
-        },
-        remote_share: None,
-        hybrid_share: None,
-        remote_known: 0,
-        experience_mix: crate::stats::ExperienceMix { entry: None, mid: None, senior: None },
-        top_skills: vec![],
-        top_companies: vec![],
-        top_metros: vec![],
     }
 }
 
