@@ -71,9 +71,29 @@ pub enum Command {
     /// Example: salarytrends newsletter --week 2026-W47
     #[command(after_help = EXIT_CODES)]
     Newsletter(WeekArg),
-    /// Run the weekly job: snapshots (with 12 weeks of history) and deltas.
+    /// Deliver the week's newsletter to every active subscriber, once.
     ///
-    /// Safe to rerun: stored snapshots are reused.
+    /// Each delivery is recorded in the state database (`state_db`) as soon as
+    /// the server accepts it; a rerun sends only what was not accepted.
+    /// Refuses a week that looks broken (no snapshot, the market total moved
+    /// by more than half, too many rejected rows) unless --force.
+    /// Example: salarytrends send --week 2026-W47 --dry-run
+    #[command(after_help = EXIT_CODES)]
+    Send(SendArgs),
+    /// Serve the one-click unsubscribe endpoint and the published output/ folder.
+    ///
+    /// POST /unsubscribe?email=…&token=… with `List-Unsubscribe=One-Click`
+    /// unsubscribes at once (RFC 8058); GET shows a confirmation page. Every
+    /// other GET path is a file under output/ (reports, charts, newsletter
+    /// pages; never outbox messages or hidden files).
+    /// Example: salarytrends serve --listen 127.0.0.1:8080
+    #[command(after_help = EXIT_CODES)]
+    Serve(ServeArgs),
+    /// Run the weekly job: snapshots (with 12 weeks of history), deltas,
+    /// every report, the newsletter and the send, skipping what is current.
+    ///
+    /// Safe to rerun: each stage is skipped when its outputs exist and are
+    /// current, and nobody is mailed twice.
     /// Example: salarytrends weekly
     #[command(after_help = EXIT_CODES)]
     Weekly(WeekArg),
@@ -123,6 +143,32 @@ pub struct ReportArgs {
     /// this folder, for the typst command line (`typst compile --font-path fonts report.typ`)
     #[arg(long, value_name = "DIR")]
     pub emit_source: Option<PathBuf>,
+}
+
+/// Arguments of `send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// ISO week such as 2026-W47 (default: the newest stored complete week)
+    #[arg(long)]
+    pub week: Option<IsoWeek>,
+    /// Show what would be sent; send nothing, change nothing
+    #[arg(long, conflicts_with = "test_to")]
+    pub dry_run: bool,
+    /// Send one copy to this address through the same transport, without
+    /// touching the ledger
+    #[arg(long, value_name = "ADDR")]
+    pub test_to: Option<String>,
+    /// Send even when the week looks broken
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: String,
 }
 
 /// Output format of generated postings.

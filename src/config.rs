@@ -97,8 +97,16 @@ pub struct DeliveryConfig {
     pub connections: u32,
     /// Messages per second at most.
     pub max_per_second: f64,
-    /// Attempts per message before it counts as failed.
+    /// Messages per hour at most (0: no limit).
+    pub max_per_hour: f64,
+    /// Attempts per message in one run before it is left for the next run.
     pub max_attempts: u32,
+    /// First retry delay in seconds; doubled for each further attempt.
+    pub retry_base_seconds: f64,
+    /// SMTP network timeout in seconds.
+    pub timeout_seconds: f64,
+    /// The sendmail program for `transport = "sendmail"`.
+    pub sendmail_command: String,
 }
 
 impl Default for DeliveryConfig {
@@ -108,7 +116,11 @@ impl Default for DeliveryConfig {
             smtp_url: "smtp://127.0.0.1:2525".into(),
             connections: 8,
             max_per_second: 50.0,
+            max_per_hour: 0.0,
             max_attempts: 5,
+            retry_base_seconds: 1.0,
+            timeout_seconds: 30.0,
+            sendmail_command: "sendmail".into(),
         }
     }
 }
@@ -122,6 +134,25 @@ impl RawConfig {
         }
         if !(0.0..=1.0).contains(&raw.max_reject_ratio) {
             bail!("max_reject_ratio must be between 0 and 1");
+        }
+        let d = &raw.delivery;
+        if !matches!(d.transport.as_str(), "file" | "smtp" | "sendmail") {
+            bail!("delivery.transport '{}' is not one of file, smtp, sendmail", d.transport);
+        }
+        if d.connections == 0 || d.max_attempts == 0 {
+            bail!("delivery.connections and delivery.max_attempts must be at least 1");
+        }
+        for (name, v) in [
+            ("max_per_second", d.max_per_second),
+            ("max_per_hour", d.max_per_hour),
+            ("retry_base_seconds", d.retry_base_seconds),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                bail!("delivery.{name} must be a number of at least 0");
+            }
+        }
+        if !(d.timeout_seconds.is_finite() && d.timeout_seconds > 0.0) {
+            bail!("delivery.timeout_seconds must be above 0");
         }
         Ok(raw)
     }

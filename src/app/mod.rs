@@ -17,6 +17,9 @@ use crate::report::{self, ReportJob};
 use crate::roles::Catalog;
 use crate::stats::{self, Snapshot};
 use crate::store::{self, SnapshotStore};
+use crate::subscribers::{Status as SubscriberStatus, Subscriber};
+
+mod send;
 
 /// Weeks of history the weekly job keeps stored (for the trend charts).
 pub const HISTORY_WEEKS: usize = 12;
@@ -89,6 +92,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Report(args) => report_cmd(&cfg, args, &out),
         Command::Newsletter(arg) => newsletter_cmd(&cfg, arg.week, &out),
+        Command::Send(args) => send::send_cmd(&cfg, args, &out).map(|_| ()),
+        Command::Serve(args) => crate::serve::serve(&cfg, &args.listen, &out),
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
         Command::GenData(_) => unreachable!("handled above"),
     }
@@ -115,12 +120,12 @@ fn resolve_today(flag: Option<NaiveDate>) -> Result<NaiveDate> {
 }
 
 /// Prints progress and summaries to stderr unless quiet.
-struct Printer {
+pub(crate) struct Printer {
     quiet: bool,
 }
 
 impl Printer {
-    fn say(&self, text: impl AsRef<str>) {
+    pub(crate) fn say(&self, text: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", text.as_ref());
         }
@@ -563,12 +568,35 @@ fn unsubscribe_key(out: &Printer) -> Vec<u8> {
     }
 }
 
-/// Renders the newsletter files of `week` from the stored snapshots.
-fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Printer) -> Result<()> {
+/// An issue ready to be personalised: the rendered templates and the envelope.
+pub(crate) struct Issue {
+    renderer: crate::newsletter::Renderer,
+    envelope: crate::newsletter::mime::Envelope,
+}
+
+impl Issue {
+    /// One subscriber's formatted message.
+    pub(crate) fn message(
+        &self,
+        sub: &Subscriber,
+        roles: &[crate::roles::RoleDef],
+    ) -> Result<Vec<u8>> {
+        let personal =
+            self.renderer.personal(sub, roles, &self.envelope.unsubscribe_url(&sub.email))?;
+        self.envelope.build(sub, &personal, &self.renderer.model().charts)
+    }
+}
+
+/// Renders the newsletter of `week` from the stored snapshots.
+pub(crate) fn prepare_issue(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    key: Vec<u8>,
+) -> Result<Issue> {
     use crate::newsletter::{self, EmailChart, Renderer};
     let store = SnapshotStore::new(&cfg.snapshots_dir);
     let (snapshot, d) = stored_week(&store, week)?;
-    let dir = week_dir(cfg, week);
     let charts: Vec<EmailChart> = crate::charts::newsletter_charts(&snapshot)
         .into_iter()
         .map(|(file, alt, png)| EmailChart {
@@ -578,9 +606,6 @@ fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Print
             png,
         })
         .collect();
-    for c in &charts {
-        store::write_atomic(&dir.join("charts/newsletter").join(&c.file), &c.png)?;
-    }
     let model = newsletter::issue_model(
         &snapshot,
         &d,
@@ -590,32 +615,6 @@ fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Print
         charts,
     );
     let renderer = Renderer::new(model, &cfg.templates_dir)?;
-    store::write_atomic(
-        &dir.join("newsletter/newsletter.html"),
-        renderer.public_html().as_bytes(),
-    )?;
-    store::write_atomic(
-        &dir.join("newsletter/newsletter.txt"),
-        renderer.public_text()?.as_bytes(),
-    )?;
-    // A preview for one sample subscriber: the first active one on the list.
-    let list = if cfg.subscribers.is_file() {
-        crate::subscribers::load(&cfg.subscribers, catalog)?
-    } else {
-        Default::default()
-    };
-    let sample = list
-        .subscribers
-        .iter()
-        .find(|s| s.status == crate::subscribers::Status::Active)
-        .cloned()
-        .unwrap_or_else(|| crate::subscribers::Subscriber {
-            line: 0,
-            email: "reader@example.com".into(),
-            name: "Sample Reader".into(),
-            roles: vec![0],
-            status: crate::subscribers::Status::Active,
-        });
     let envelope = newsletter::mime::Envelope {
         from: cfg
             .newsletter
@@ -630,12 +629,55 @@ fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Print
         subject: renderer.model().subject.clone(),
         base_url: cfg.newsletter.base_url.clone(),
         week,
-        key: unsubscribe_key(out),
+        key,
     };
-    let personal =
-        renderer.personal(&sample, &catalog.roles, &envelope.unsubscribe_url(&sample.email))?;
-    let eml = envelope.build(&sample, &personal, &renderer.model().charts)?;
-    store::write_atomic(&dir.join("newsletter/preview.eml"), &eml)?;
+    Ok(Issue { renderer, envelope })
+}
+
+/// The subscriber list, or an empty one when the file does not exist.
+fn load_subscribers(cfg: &Config, catalog: &Catalog) -> Result<crate::subscribers::SubscriberList> {
+    if cfg.subscribers.is_file() {
+        crate::subscribers::load(&cfg.subscribers, catalog)
+            .map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")).into())
+    } else {
+        Ok(Default::default())
+    }
+}
+
+/// The subscriber a preview or test message is written for: the first active
+/// one on the list, or a made-up reader.
+fn sample_subscriber(list: &crate::subscribers::SubscriberList) -> Subscriber {
+    list.subscribers.iter().find(|s| s.status == SubscriberStatus::Active).cloned().unwrap_or_else(
+        || Subscriber {
+            line: 0,
+            email: "reader@example.com".into(),
+            name: "Sample Reader".into(),
+            roles: vec![0],
+            status: SubscriberStatus::Active,
+        },
+    )
+}
+
+/// Renders the newsletter files of `week` from the stored snapshots.
+fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Printer) -> Result<()> {
+    let issue = prepare_issue(cfg, catalog, week, unsubscribe_key(out))?;
+    let dir = week_dir(cfg, week);
+    for c in &issue.renderer.model().charts {
+        store::write_atomic(&dir.join("charts/newsletter").join(&c.file), &c.png)?;
+    }
+    store::write_atomic(
+        &dir.join("newsletter/newsletter.html"),
+        issue.renderer.public_html().as_bytes(),
+    )?;
+    store::write_atomic(
+        &dir.join("newsletter/newsletter.txt"),
+        issue.renderer.public_text()?.as_bytes(),
+    )?;
+    let sample = sample_subscriber(&load_subscribers(cfg, catalog)?);
+    store::write_atomic(
+        &dir.join("newsletter/preview.eml"),
+        &issue.message(&sample, &catalog.roles)?,
+    )?;
     report::write_manifest(&dir, week)?;
     Ok(())
 }

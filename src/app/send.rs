@@ -1,0 +1,390 @@
+//! `send`: the guard rails, the recipients, the lock and the ledger around a
+//! delivery run, and what the exit code says about it.
+
+use std::fs::File;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use lettre::Address;
+
+use super::{
+    Fatal, Printer, exit, load_subscribers, prepare_issue, sample_subscriber, stored_week, week_dir,
+};
+use crate::cli::SendArgs;
+use crate::config::Config;
+use crate::delivery::ledger::{self, Ledger, Status};
+use crate::delivery::transport::{SmtpSettings, Transport};
+use crate::delivery::{self, Item, Outcome, Run, Settings};
+use crate::model::IsoWeek;
+use crate::roles::Catalog;
+use crate::store::SnapshotStore;
+use crate::subscribers::{Status as SubscriberStatus, Subscriber};
+
+/// Holds the state database for one run; released when dropped or when the
+/// process ends, however it ends.
+pub(crate) struct StateLock {
+    _file: File,
+}
+
+/// Takes the run lock of the state database, or says who has it.
+pub(crate) fn lock_state(cfg: &Config) -> Result<StateLock> {
+    let mut path = cfg.state_db.clone().into_os_string();
+    path.push(".lock");
+    let path = std::path::PathBuf::from(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create {}", dir.display()))?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("failed to open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(StateLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Fatal::new(
+            exit::TEMPFAIL,
+            format!(
+                "another salarytrends run is using {} (lock {} is held); nothing done. Try again when it has finished",
+                cfg.display_path(&cfg.state_db),
+                cfg.display_path(&path)
+            ),
+        )
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("failed to lock {}", path.display()))
+        }
+    }
+}
+
+/// What a send did, for the weekly summary.
+pub(crate) struct SendReport {
+    pub(crate) line: String,
+}
+
+/// The unsubscribe key, required when messages really leave the machine.
+fn signing_key(transport: &Transport, out: &Printer) -> Result<Vec<u8>> {
+    match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
+        Ok(k) if !k.is_empty() => Ok(k.into_bytes()),
+        _ if matches!(transport, Transport::File(_)) => Ok(super::unsubscribe_key(out)),
+        _ => Err(Fatal::new(
+            exit::USAGE,
+            format!(
+                "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; sending through {} needs the key that signs unsubscribe links",
+                transport.describe()
+            ),
+        )
+        .into()),
+    }
+}
+
+fn transport(cfg: &Config, week: IsoWeek, from: &Address) -> Result<Transport> {
+    let d = &cfg.delivery;
+    Ok(match d.transport.as_str() {
+        "smtp" => Transport::Smtp(
+            SmtpSettings::parse(
+                &d.smtp_url,
+                from.domain(),
+                Duration::from_secs_f64(d.timeout_seconds),
+            )
+            .map_err(|e| Fatal::new(exit::USAGE, e))?,
+        ),
+        "sendmail" => Transport::Sendmail(d.sendmail_command.clone()),
+        _ => Transport::File(week_dir(cfg, week).join("outbox")),
+    })
+}
+
+/// Why a week should not be mailed, if it looks broken.
+fn week_problems(cfg: &Config, store: &SnapshotStore, week: IsoWeek) -> Result<Vec<String>> {
+    let (snap, d) = stored_week(store, week)?;
+    let mut problems = Vec::new();
+    let m = &d.market.open_positions;
+    if let (Some(prev), Some(pct)) = (m.prev, m.pct)
+        && pct.abs() > 0.5
+    {
+        problems.push(format!(
+            "the market total moved {:+.0}% against last week ({prev:.0} → {:.0} open positions)",
+            pct * 100.0,
+            m.cur.unwrap_or(0.0)
+        ));
+    }
+    if snap.source.rows_read > 0 {
+        let share = snap.source.rows_rejected as f64 / snap.source.rows_read as f64;
+        if share > cfg.max_reject_ratio {
+            problems.push(format!(
+                "{:.1}% of the rows were rejected, above max_reject_ratio {}",
+                share * 100.0,
+                cfg.max_reject_ratio
+            ));
+        }
+    }
+    if snap.market.open_positions == 0 {
+        problems.push("the week has no open positions".into());
+    }
+    Ok(problems)
+}
+
+/// `send`.
+pub(crate) fn send_cmd(cfg: &Config, args: &SendArgs, out: &Printer) -> Result<SendReport> {
+    let catalog =
+        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let week = match args.week {
+        Some(w) => w,
+        None => super::stored_default_week(cfg)?,
+    };
+    if let Some(addr) = &args.test_to {
+        return test_send(cfg, &catalog, week, addr, out);
+    }
+    let _lock = if args.dry_run { None } else { Some(lock_state(cfg)?) };
+    send_week(cfg, &catalog, week, args.force, args.dry_run, out)
+}
+
+fn parse_from(cfg: &Config) -> Result<Address> {
+    let from: lettre::message::Mailbox = cfg
+        .newsletter
+        .from
+        .parse()
+        .map_err(|e| Fatal::new(exit::USAGE, format!("newsletter.from: {e}")))?;
+    Ok(from.email)
+}
+
+fn settings(cfg: &Config) -> Settings {
+    let d = &cfg.delivery;
+    Settings {
+        connections: d.connections as usize,
+        max_per_second: d.max_per_second,
+        max_per_hour: d.max_per_hour,
+        max_attempts: d.max_attempts,
+        retry_base: Duration::from_secs_f64(d.retry_base_seconds),
+    }
+}
+
+/// One copy to `addr` through the configured transport; the ledger is not touched.
+fn test_send(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    addr: &str,
+    out: &Printer,
+) -> Result<SendReport> {
+    let to: Address =
+        addr.parse().map_err(|e| Fatal::new(exit::USAGE, format!("--test-to '{addr}': {e}")))?;
+    let from = parse_from(cfg)?;
+    let transport = transport(cfg, week, &from)?;
+    let key = signing_key(&transport, out)?;
+    let issue = prepare_issue(cfg, catalog, week, key)?;
+    let mut sample = sample_subscriber(&load_subscribers(cfg, catalog)?);
+    sample.email = to.to_string();
+    let recipients = [sample];
+    let items = [Item {
+        subscriber: 0,
+        to: to.clone(),
+        message_id: issue.envelope.message_id(to.as_ref()),
+    }];
+    let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
+    let run = Run {
+        week: week.to_string(),
+        transport: &transport,
+        from,
+        settings: Settings { connections: 1, ..settings(cfg) },
+        ledger: None,
+        build: &build,
+        on_sent: &|_| {},
+    };
+    let outcome = delivery::deliver(&run, &items)?;
+    let line = if outcome.sent == 1 {
+        format!("{week}: test message sent to {to} through {}", transport.describe())
+    } else {
+        let why = outcome
+            .failures
+            .first()
+            .map(|f| f.1.clone())
+            .or(outcome.stopped.clone())
+            .unwrap_or_else(|| "the server did not accept it".into());
+        return Err(Fatal::new(
+            if outcome.failed > 0 { exit::FAILURE } else { exit::UNAVAILABLE },
+            format!("{week}: test message to {to} not sent: {why}"),
+        )
+        .into());
+    };
+    out.say(&line);
+    Ok(SendReport { line })
+}
+
+/// Sends `week` to every active subscriber not yet sent to. The caller holds the lock (unless `dry_run`).
+pub(crate) fn send_week(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    force: bool,
+    dry_run: bool,
+    out: &Printer,
+) -> Result<SendReport> {
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let problems = week_problems(cfg, &store, week)?;
+    if !problems.is_empty() {
+        let list = problems.join("; ");
+        if !force {
+            return Err(Fatal::new(
+                exit::FAILURE,
+                format!("{week} looks broken, so nothing was sent: {list}. Check the data, or send anyway with `salarytrends send --week {week} --force`"),
+            )
+            .into());
+        }
+        out.say(format!("warning: {week} looks broken ({list}); sending because of --force"));
+    }
+    let from = parse_from(cfg)?;
+    let transport = transport(cfg, week, &from)?;
+    let list = load_subscribers(cfg, catalog)?;
+    for issue in &list.issues {
+        out.say(format!("{}:{}: {}", cfg.display_path(&cfg.subscribers), issue.line, issue.reason));
+    }
+    let ledger: Option<Ledger> =
+        if dry_run && !cfg.state_db.exists() { None } else { Some(Ledger::open(&cfg.state_db)?) };
+    let (unsubscribed, suppressed) = match &ledger {
+        Some(l) => (l.unsubscribed()?, l.suppressed()?),
+        None => Default::default(),
+    };
+    let mut skipped_list = 0;
+    let mut skipped_unsub = 0;
+    let mut skipped_suppressed = 0;
+    let mut recipients: Vec<Subscriber> = Vec::new();
+    for s in list.subscribers {
+        let key = ledger::key(&s.email);
+        if s.status != SubscriberStatus::Active {
+            skipped_list += 1;
+        } else if unsubscribed.contains(&key) {
+            skipped_unsub += 1;
+        } else if suppressed.contains(&key) {
+            skipped_suppressed += 1;
+        } else {
+            recipients.push(s);
+        }
+    }
+    let w = week.to_string();
+    let key = signing_key(&transport, out)?;
+    let issue = prepare_issue(cfg, catalog, week, key)?;
+    let ids: Vec<String> = recipients.iter().map(|s| issue.envelope.message_id(&s.email)).collect();
+    let mut ledger = ledger;
+    if let (Some(l), false) = (ledger.as_mut(), dry_run) {
+        l.enqueue(&w, recipients.iter().zip(&ids).map(|(s, id)| (s.email.as_str(), id.clone())))?;
+    }
+    let status: std::collections::HashMap<String, Status> = match &ledger {
+        Some(l) => l.statuses(&w)?.into_iter().map(|(e, s, _)| (e, s)).collect(),
+        None => Default::default(),
+    };
+    let mut already = 0;
+    let mut failed_before = 0;
+    let mut items = Vec::new();
+    for (i, s) in recipients.iter().enumerate() {
+        match status.get(&ledger::key(&s.email)) {
+            Some(Status::Sent) => already += 1,
+            Some(Status::Failed) => failed_before += 1,
+            _ => {
+                let to: Address = s.email.parse().map_err(|e| {
+                    Fatal::new(
+                        exit::DATA,
+                        format!("{}:{}: email: {e}", cfg.display_path(&cfg.subscribers), s.line),
+                    )
+                })?;
+                items.push(Item { subscriber: i, to, message_id: ids[i].clone() });
+            }
+        }
+    }
+    let skipped = format!(
+        "{} on the list: {} already sent, {} failed before, {} not active on the list, {} unsubscribed, {} suppressed",
+        recipients.len() + skipped_list + skipped_unsub + skipped_suppressed,
+        already,
+        failed_before,
+        skipped_list,
+        skipped_unsub,
+        skipped_suppressed
+    );
+    if dry_run {
+        out.say(format!("{week}: dry run through {}; {skipped}", transport.describe()));
+        out.say(format!(
+            "would send {} message{}:",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" }
+        ));
+        for it in items.iter().take(10) {
+            out.say(format!("  {}", it.to));
+        }
+        if items.len() > 10 {
+            out.say(format!("  … and {} more", items.len() - 10));
+        }
+        return Ok(SendReport { line: format!("dry run: would send {}", items.len()) });
+    }
+    if items.is_empty() {
+        let line = format!("nothing to send ({skipped})");
+        out.say(format!("{week}: {line}"));
+        return Ok(SendReport { line });
+    }
+    out.say(format!(
+        "{week}: sending {} message{} through {} ({skipped})",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        transport.describe()
+    ));
+    let ledger = Mutex::new(ledger.context("the ledger is open for a real run")?);
+    let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
+    let run = Run {
+        week: w.clone(),
+        transport: &transport,
+        from,
+        settings: settings(cfg),
+        ledger: Some(&ledger),
+        build: &build,
+        on_sent: &|_| {},
+    };
+    let t = Instant::now();
+    let outcome = delivery::deliver(&run, &items)?;
+    let secs = t.elapsed().as_secs_f64();
+    let counts = ledger.into_inner().expect("ledger lock").counts(&w)?;
+    finish(week, &outcome, counts, items.len(), secs, out)
+}
+
+/// The summary line and the exit code of a run.
+fn finish(
+    week: IsoWeek,
+    o: &Outcome,
+    counts: ledger::Counts,
+    tried: usize,
+    secs: f64,
+    out: &Printer,
+) -> Result<SendReport> {
+    let rate = if secs > 0.0 { o.sent as f64 / secs } else { 0.0 };
+    let line = format!(
+        "sent {}, failed {} (addresses suppressed), left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
+        o.sent,
+        o.failed,
+        o.left,
+        o.retries,
+        counts.sent,
+        counts.failed,
+        counts.left()
+    );
+    out.say(&line);
+    for (addr, reply) in o.failures.iter().take(10) {
+        out.say(format!("  failed: {addr}: {reply}"));
+    }
+    if let Some(why) = &o.stopped {
+        let code = if o.refused || o.sent == 0 { exit::UNAVAILABLE } else { exit::TEMPFAIL };
+        let what = if o.sent == 0 { "nothing was sent" } else { "the week is partly sent" };
+        return Err(Fatal::new(
+            code,
+            format!("{week}: delivery stopped, {what}: {why}. {} left; rerun `salarytrends send --week {week}` to resume", counts.left()),
+        )
+        .into());
+    }
+    if o.left > 0 {
+        return Err(Fatal::new(
+            exit::TEMPFAIL,
+            format!("{week}: {} message{} still refused after retries; rerun `salarytrends send --week {week}` to resume", o.left, if o.left == 1 { " was" } else { "s were" }),
+        )
+        .into());
+    }
+    Ok(SendReport { line })
+}

@@ -1,0 +1,281 @@
+//! The delivery ledger: one SQLite row per (week, address) with its status,
+//! attempts, the server's last reply, the Message-ID and times; plus the
+//! addresses that must never be mailed again (unsubscribed through the
+//! endpoint, or refused permanently by a server).
+//!
+//! A row becomes `sent` only after the server accepted the message. A row
+//! left `sending` by a crash is retried by the next run, so at most the
+//! messages in flight at the crash can arrive twice.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Queued, not tried yet.
+    Pending,
+    /// Handed to the server; the outcome is not recorded yet.
+    Sending,
+    /// The server accepted it.
+    Sent,
+    /// Refused for now (4xx or a lost connection); a rerun tries again.
+    Deferred,
+    /// Refused for good (5xx); the address is suppressed.
+    Failed,
+}
+
+impl Status {
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Deferred => "deferred",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// Row counts of one week by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Not tried yet.
+    pub pending: u64,
+    /// In flight when a run stopped.
+    pub sending: u64,
+    /// Accepted.
+    pub sent: u64,
+    /// Refused for now.
+    pub deferred: u64,
+    /// Refused for good.
+    pub failed: u64,
+}
+
+impl Counts {
+    /// Rows a run still has to deliver.
+    pub fn left(&self) -> u64 {
+        self.pending + self.sending + self.deferred
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS deliveries (
+    week        TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('pending','sending','sent','deferred','failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_reply  TEXT,
+    message_id  TEXT NOT NULL,
+    queued_at   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    PRIMARY KEY (week, email)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suppressions (
+    email   TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    at      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unsubscribes (
+    email   TEXT PRIMARY KEY,
+    source  TEXT NOT NULL,
+    at      TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The state database.
+pub struct Ledger {
+    conn: Connection,
+}
+
+/// The time recorded in the ledger (operational records, never in reports).
+fn now() -> String {
+    #[allow(clippy::disallowed_methods, reason = "delivery times are operational records")]
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The key an address is stored under.
+pub fn key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the state database at `path`.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("failed to open the state database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // WAL keeps readers (the unsubscribe server) and the sender out of
+        // each other's way; NORMAL sync survives a killed process.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("failed to prepare the state database {}", path.display()))?;
+        Ok(Ledger { conn })
+    }
+
+    /// Queues (week, address) rows that do not exist yet; returns how many were added.
+    pub fn enqueue<'a>(
+        &mut self,
+        week: &str,
+        rows: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Result<usize> {
+        let at = now();
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT OR IGNORE INTO deliveries (week, email, status, message_id, queued_at, updated_at)
+                 VALUES (?1, ?2, 'pending', ?3, ?4, ?4)",
+            )?;
+            for (email, message_id) in rows {
+                added += stmt.execute(params![week, key(email), message_id, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Status of every row of a week, by address.
+    pub fn statuses(&self, week: &str) -> Result<Vec<(String, Status, u32)>> {
+        let mut stmt =
+            self.conn.prepare("SELECT email, status, attempts FROM deliveries WHERE week = ?1")?;
+        let rows = stmt.query_map([week], |r| {
+            let s: String = r.get(1)?;
+            Ok((r.get(0)?, parse_status(&s), r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Counts of a week's rows by status.
+    pub fn counts(&self, week: &str) -> Result<Counts> {
+        let mut c = Counts::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM deliveries WHERE week = ?1 GROUP BY status")?;
+        let mut rows = stmt.query([week])?;
+        while let Some(r) = rows.next()? {
+            let n: i64 = r.get(1)?;
+            let n = n as u64;
+            match parse_status(&r.get::<_, String>(0)?) {
+                Status::Pending => c.pending = n,
+                Status::Sending => c.sending = n,
+                Status::Sent => c.sent = n,
+                Status::Deferred => c.deferred = n,
+                Status::Failed => c.failed = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Marks a row as handed to the server and counts the attempt.
+    pub fn start_attempt(&self, week: &str, email: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?3
+             WHERE week = ?1 AND email = ?2",
+            params![week, key(email), now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records the outcome of an attempt.
+    pub fn finish(&self, week: &str, email: &str, status: Status, reply: &str) -> Result<()> {
+        let at = now();
+        self.conn.execute(
+            "UPDATE deliveries SET status = ?3, last_reply = ?4, updated_at = ?5,
+                 sent_at = CASE WHEN ?3 = 'sent' THEN ?5 ELSE sent_at END
+             WHERE week = ?1 AND email = ?2",
+            params![week, key(email), status.as_str(), reply, at],
+        )?;
+        if status == Status::Failed {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?1, ?2, ?3)",
+                params![key(email), reply, at],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records an unsubscribe; `true` when the address was not unsubscribed before.
+    pub fn unsubscribe(&self, email: &str, source: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO unsubscribes (email, source, at) VALUES (?1, ?2, ?3)",
+            params![key(email), source, now()],
+        )? == 1)
+    }
+
+    /// Whether an address unsubscribed through the endpoint.
+    pub fn is_unsubscribed(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM unsubscribes WHERE email = ?1", [key(email)], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Addresses that unsubscribed through the endpoint.
+    pub fn unsubscribed(&self) -> Result<HashSet<String>> {
+        self.emails("SELECT email FROM unsubscribes")
+    }
+
+    /// Addresses suppressed after a permanent failure.
+    pub fn suppressed(&self) -> Result<HashSet<String>> {
+        self.emails("SELECT email FROM suppressions")
+    }
+
+    fn emails(&self, sql: &str) -> Result<HashSet<String>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn parse_status(s: &str) -> Status {
+    match s {
+        "pending" => Status::Pending,
+        "sending" => Status::Sending,
+        "sent" => Status::Sent,
+        "deferred" => Status::Deferred,
+        _ => Status::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_move_through_their_states_and_failures_suppress() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("s/state.sqlite")).unwrap();
+        let w = "2026-W47";
+        let added = l
+            .enqueue(w, [("Ada@Example.com", "<1@x>".into()), ("bob@example.com", "<2@x>".into())])
+            .unwrap();
+        assert_eq!(added, 2);
+        // Queuing again adds nothing and keeps the state.
+        l.start_attempt(w, "ada@example.com").unwrap();
+        assert_eq!(l.enqueue(w, [("ada@example.com", "<1@x>".into())]).unwrap(), 0);
+        assert_eq!(l.counts(w).unwrap(), Counts { pending: 1, sending: 1, ..Counts::default() });
+        l.finish(w, "ada@example.com", Status::Sent, "250 OK").unwrap();
+        l.start_attempt(w, "bob@example.com").unwrap();
+        l.finish(w, "bob@example.com", Status::Failed, "550 no such user").unwrap();
+        let c = l.counts(w).unwrap();
+        assert_eq!((c.sent, c.failed, c.left()), (1, 1, 0));
+        assert!(l.suppressed().unwrap().contains("bob@example.com"));
+        assert!(l.unsubscribe("ADA@example.com", "test").unwrap());
+        assert!(!l.unsubscribe("ada@example.com", "test").unwrap());
+        assert!(l.is_unsubscribed("ada@example.com").unwrap());
+        let s = l.statuses(w).unwrap();
+        assert!(s.contains(&("ada@example.com".into(), Status::Sent, 1)));
+    }
+}
