@@ -51,7 +51,8 @@ pub struct Fatal {
 }
 
 impl Fatal {
-    fn new(code: u8, message: impl Into<String>) -> Self {
+    /// An error with its exit code.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
         Fatal { code, message: message.into() }
     }
 }
@@ -93,7 +94,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report_cmd(&cfg, args, &out),
         Command::Newsletter(arg) => newsletter_cmd(&cfg, arg.week, &out),
         Command::Send(args) => send::send_cmd(&cfg, args, &out).map(|_| ()),
-        Command::Serve(args) => crate::serve::serve(&cfg, &args.listen, &out),
+        Command::Serve(args) => {
+            crate::serve::serve(&cfg, &args.listen, unsubscribe_key(&out), &|s| out.say(s))
+        }
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
         Command::GenData(_) => unreachable!("handled above"),
     }
@@ -318,6 +321,8 @@ fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
 
 fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     let started = Instant::now();
+    // One weekly run per state database at a time.
+    let _lock = send::lock_state(cfg)?;
     let t = Instant::now();
     let inputs = load_inputs(cfg)?;
     out.say(quality_summary(&inputs.data));
@@ -362,6 +367,10 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     let newsletter = newsletter_if_stale(cfg, catalog, week, out)?;
     let newsletter_ms = t.elapsed().as_millis();
 
+    let t = Instant::now();
+    let sent = send::send_week(cfg, catalog, week, false, false, out);
+    let send_ms = t.elapsed().as_millis();
+
     out.say(format!("\nweek {week} ({} to {})", week.monday(), week.sunday()));
     out.say(market_line(&d));
     out.say(movers(&d));
@@ -405,8 +414,14 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
             "up to date".into()
         }
     ));
+    match &sent {
+        Ok(report) => out.say(format!("  send       {send_ms:>6} ms  {}", report.line)),
+        Err(_) => {
+            out.say(format!("  send       {send_ms:>6} ms  not finished (the error follows)"))
+        }
+    }
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
-    Ok(())
+    sent.map(|_| ())
 }
 
 /// The newest stored week that is complete by the clock.

@@ -293,15 +293,13 @@ pub(crate) fn send_week(
             }
         }
     }
-    let skipped = format!(
-        "{} on the list: {} already sent, {} failed before, {} not active on the list, {} unsubscribed, {} suppressed",
+    let mut skipped = format!(
+        "{} on the list: {already} already sent, {skipped_list} not active on the list, {skipped_unsub} unsubscribed, {skipped_suppressed} suppressed after a permanent failure",
         recipients.len() + skipped_list + skipped_unsub + skipped_suppressed,
-        already,
-        failed_before,
-        skipped_list,
-        skipped_unsub,
-        skipped_suppressed
     );
+    if failed_before > 0 {
+        skipped.push_str(&format!(", {failed_before} refused for good this week"));
+    }
     if dry_run {
         out.say(format!("{week}: dry run through {}; {skipped}", transport.describe()));
         out.say(format!(
@@ -357,7 +355,7 @@ fn finish(
 ) -> Result<SendReport> {
     let rate = if secs > 0.0 { o.sent as f64 / secs } else { 0.0 };
     let line = format!(
-        "sent {}, failed {} (addresses suppressed), left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
+        "sent {}, failed {} (refused for good, address suppressed), left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
         o.sent,
         o.failed,
         o.left,

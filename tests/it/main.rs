@@ -2,6 +2,7 @@
 //! and hand-computed data, and property tests.
 
 mod cli;
+mod delivery;
 mod newsletter;
 mod pipeline;
 mod properties;

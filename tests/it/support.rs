@@ -112,3 +112,103 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// A test SMTP server (`tests/smtp/server.py`, aiosmtpd) with its own Maildir,
+/// stopped when dropped.
+pub struct SmtpServer {
+    child: Option<std::process::Child>,
+    /// `host:port`.
+    pub addr: String,
+    /// Where accepted messages are stored.
+    pub maildir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl SmtpServer {
+    /// Starts a server with extra arguments (`--tempfail`, `--reject`, `--delay-ms`).
+    pub fn start(args: &[&str]) -> SmtpServer {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        let mut child = std::process::Command::new("python3")
+            .arg(root().join("tests/smtp/server.py"))
+            .args(["--listen", "127.0.0.1:0", "--maildir"])
+            .arg(&maildir)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs tests/smtp/server.py (needs aiosmtpd: pip install aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| {
+                panic!("the test SMTP server did not start (is aiosmtpd installed?): {line:?}")
+            })
+            .to_string();
+        SmtpServer { child: Some(child), addr, maildir, _dir: Some(dir) }
+    }
+
+    /// The server `.ci/run` started (SALARYTRENDS_TEST_SMTP, SALARYTRENDS_TEST_MAILDIR),
+    /// or a new one.
+    pub fn shared_or_start() -> SmtpServer {
+        match (std::env::var("SALARYTRENDS_TEST_SMTP"), std::env::var("SALARYTRENDS_TEST_MAILDIR"))
+        {
+            (Ok(addr), Ok(maildir)) if !addr.is_empty() => {
+                SmtpServer { child: None, addr, maildir: PathBuf::from(maildir), _dir: None }
+            }
+            _ => SmtpServer::start(&[]),
+        }
+    }
+
+    /// Every stored message: (Delivered-To, the message as received).
+    pub fn messages(&self) -> Vec<(String, Vec<u8>)> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
+        let mut out: Vec<(String, Vec<u8>)> = entries
+            .flatten()
+            .map(|e| {
+                let bytes = std::fs::read(e.path()).unwrap();
+                let end = bytes.windows(2).position(|w| w == b"\r\n" || w[0] == b'\n').unwrap();
+                let first = String::from_utf8_lossy(&bytes[..end]).to_string();
+                let to = first.strip_prefix("Delivered-To: ").unwrap().trim().to_ascii_lowercase();
+                let skip = if bytes[end] == b'\r' { end + 2 } else { end + 1 };
+                (to, bytes[skip..].to_vec())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A free local port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One HTTP/1.1 request over a plain socket; (status, body).
+pub fn http(addr: &str, method: &str, target: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = resp.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    (status, body)
+}
