@@ -150,12 +150,14 @@ fn parse_from(cfg: &Config) -> Result<Address> {
     Ok(from.email)
 }
 
-fn settings(cfg: &Config) -> Settings {
+fn settings(cfg: &Config, transport: &Transport) -> Settings {
     let d = &cfg.delivery;
+    // Rate limits are for servers; an outbox on disk takes messages as fast as they come.
+    let paced = !matches!(transport, Transport::File(_));
     Settings {
         connections: d.connections as usize,
-        max_per_second: d.max_per_second,
-        max_per_hour: d.max_per_hour,
+        max_per_second: if paced { d.max_per_second } else { 0.0 },
+        max_per_hour: if paced { d.max_per_hour } else { 0.0 },
         max_attempts: d.max_attempts,
         retry_base: Duration::from_secs_f64(d.retry_base_seconds),
     }
@@ -188,7 +190,7 @@ fn test_send(
         week: week.to_string(),
         transport: &transport,
         from,
-        settings: Settings { connections: 1, ..settings(cfg) },
+        settings: Settings { connections: 1, ..settings(cfg, &transport) },
         ledger: None,
         build: &build,
         on_sent: &|_| {},
@@ -332,7 +334,7 @@ pub(crate) fn send_week(
         week: w.clone(),
         transport: &transport,
         from,
-        settings: settings(cfg),
+        settings: settings(cfg, &transport),
         ledger: Some(&ledger),
         build: &build,
         on_sent: &|_| {},
@@ -341,6 +343,10 @@ pub(crate) fn send_week(
     let outcome = delivery::deliver(&run, &items)?;
     let secs = t.elapsed().as_secs_f64();
     let counts = ledger.into_inner().expect("ledger lock").counts(&w)?;
+    if matches!(transport, Transport::File(_)) && outcome.sent > 0 {
+        // The outbox is part of the week's outputs.
+        crate::report::write_manifest(&week_dir(cfg, week), week)?;
+    }
     finish(week, &outcome, counts, items.len(), secs, out)
 }
 

@@ -437,24 +437,29 @@ fn trend_chart(
 }
 
 /// A horizontal bar per role as a PNG for email: opaque white background,
-/// the embedded font, 2× pixels for sharp display at 552 px.
+/// the embedded font, 2× pixels for sharp display at 552 px. Each role's name
+/// sits above its bar, so the text can be large enough to read when a phone
+/// shrinks the image to a third of its pixels.
 fn bars_png(title: &str, rows: &[(String, f64, String)]) -> Vec<u8> {
     register_fonts();
-    let (w, h) = (1104u32, 120 + 56 * rows.len().max(1) as u32);
+    const ROW: i32 = 112;
+    const TOP: i32 = 96;
+    let (w, h) = (1104u32, TOP as u32 + 24 + ROW as u32 * rows.len().max(1) as u32);
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).expect("drawing into memory cannot fail");
-        let root = root.titled(title, font(40.0)).expect("title");
+        root.draw(&Text::new(title.to_string(), (24, 22), font(46.0))).expect("title");
         let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max).max(1.0);
-        let (left, right) = (400.0, f64::from(w) - 200.0);
+        let (left, right) = (24.0, f64::from(w) - 260.0);
         for (i, (name, v, label)) in rows.iter().enumerate() {
-            let y = 20 + i as i32 * 56;
-            root.draw(&Text::new(name.clone(), (24, y + 8), font(30.0))).expect("name");
-            let x1 = left + (right - left) * v / max;
-            root.draw(&Rectangle::new([(left as i32, y), (x1 as i32, y + 40)], COLOR_A.filled()))
+            let y = TOP + i as i32 * ROW;
+            root.draw(&Text::new(name.clone(), (24, y), font(40.0))).expect("name");
+            let x1 = (left + (right - left) * v / max).max(left + 4.0);
+            let bar = y + 48;
+            root.draw(&Rectangle::new([(left as i32, bar), (x1 as i32, bar + 36)], COLOR_A.filled()))
                 .expect("bar");
-            root.draw(&Text::new(label.clone(), (x1 as i32 + 12, y + 8), font(28.0)))
+            root.draw(&Text::new(label.clone(), (x1 as i32 + 14, bar + 4), font(40.0)))
                 .expect("label");
         }
         root.present().expect("drawing into memory cannot fail");
@@ -462,15 +467,37 @@ fn bars_png(title: &str, rows: &[(String, f64, String)]) -> Vec<u8> {
     encode_png(&buf, w, h)
 }
 
+/// PNG with a palette when the image has at most 256 colours (charts drawn
+/// with a few colours and anti-aliased text usually do), else RGB.
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut palette: Vec<[u8; 3]> = Vec::new();
+    let mut index = rustc_hash::FxHashMap::default();
+    let mut indexed = Vec::with_capacity(rgb.len() / 3);
+    for px in rgb.chunks_exact(3) {
+        let c = [px[0], px[1], px[2]];
+        let i = *index.entry(c).or_insert_with(|| {
+            palette.push(c);
+            palette.len() - 1
+        });
+        if palette.len() > 256 {
+            break;
+        }
+        indexed.push(i as u8);
+    }
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Best);
+        let paletted = palette.len() <= 256;
+        if paletted {
+            enc.set_color(png::ColorType::Indexed);
+            enc.set_palette(palette.concat());
+        } else {
+            enc.set_color(png::ColorType::Rgb);
+        }
         let mut writer = enc.write_header().expect("PNG header into memory");
-        writer.write_image_data(rgb).expect("PNG data into memory");
+        writer.write_image_data(if paletted { &indexed } else { rgb }).expect("PNG data into memory");
     }
     out
 }

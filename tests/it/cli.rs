@@ -214,18 +214,23 @@ fn ai_jobs_fixture_backfills_cleanly_from_the_command_line() {
 
 #[test]
 fn weekly_runs_and_a_rerun_computes_nothing_new() {
+    // The hand data set's market triples in a week: everything is computed,
+    // but the send is refused with the reason.
     let p = Project::with_rows(HAND_ROWS);
     p.cmd()
         .args(["weekly"])
         .assert()
-        .success()
+        .code(1)
         .stderr(contains("week 2026-W47"))
-        .stderr(contains("market: 9 open AI positions (+6, +200.0% on 2026-W46)"));
+        .stderr(contains("market: 9 open AI positions (+6, +200.0% on 2026-W46)"))
+        .stderr(contains("2026-W47 looks broken, so nothing was sent: the market total moved +200%"));
     assert!(p.path("output/2026-W47/deltas.json").is_file());
+    assert!(p.path("output/2026-W47/newsletter/newsletter.html").is_file());
+    assert!(!p.path("output/2026-W47/outbox").exists());
     p.cmd()
         .args(["weekly"])
         .assert()
-        .success()
+        .code(1)
         .stderr(contains("already stored, nothing recomputed"))
         .stderr(contains("unchanged"));
 }
