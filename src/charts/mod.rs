@@ -457,8 +457,11 @@ fn bars_png(title: &str, rows: &[(String, f64, String)]) -> Vec<u8> {
             root.draw(&Text::new(name.clone(), (24, y), font(40.0))).expect("name");
             let x1 = (left + (right - left) * v / max).max(left + 4.0);
             let bar = y + 48;
-            root.draw(&Rectangle::new([(left as i32, bar), (x1 as i32, bar + 36)], COLOR_A.filled()))
-                .expect("bar");
+            root.draw(&Rectangle::new(
+                [(left as i32, bar), (x1 as i32, bar + 36)],
+                COLOR_A.filled(),
+            ))
+            .expect("bar");
             root.draw(&Text::new(label.clone(), (x1 as i32 + 14, bar + 4), font(40.0)))
                 .expect("label");
         }
@@ -497,7 +500,9 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
             enc.set_color(png::ColorType::Rgb);
         }
         let mut writer = enc.write_header().expect("PNG header into memory");
-        writer.write_image_data(if paletted { &indexed } else { rgb }).expect("PNG data into memory");
+        writer
+            .write_image_data(if paletted { &indexed } else { rgb })
+            .expect("PNG data into memory");
     }
     out
 }

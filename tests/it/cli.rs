@@ -223,7 +223,9 @@ fn weekly_runs_and_a_rerun_computes_nothing_new() {
         .code(1)
         .stderr(contains("week 2026-W47"))
         .stderr(contains("market: 9 open AI positions (+6, +200.0% on 2026-W46)"))
-        .stderr(contains("2026-W47 looks broken, so nothing was sent: the market total moved +200%"));
+        .stderr(contains(
+            "2026-W47 looks broken, so nothing was sent: the market total moved +200%",
+        ));
     assert!(p.path("output/2026-W47/deltas.json").is_file());
     assert!(p.path("output/2026-W47/newsletter/newsletter.html").is_file());
     assert!(!p.path("output/2026-W47/outbox").exists());

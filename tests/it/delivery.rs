@@ -111,7 +111,10 @@ fn temporary_refusals_are_retried_and_permanent_ones_suppressed() {
     // user0002 is refused 7 times: more than one run's 5 attempts.
     let first = send(&p).assert().code(75);
     let err = stderr(&first);
-    assert!(err.contains("sent 4, failed 1 (refused for good, address suppressed), left 1 of 6"), "{err}");
+    assert!(
+        err.contains("sent 4, failed 1 (refused for good, address suppressed), left 1 of 6"),
+        "{err}"
+    );
     assert!(err.contains(&format!("failed: user0003@{d}: permanent error (550)")), "{err}");
     assert!(err.contains("rerun `salarytrends send --week 2026-W47` to resume"), "{err}");
     let l = ledger(&p);
@@ -125,7 +128,10 @@ fn temporary_refusals_are_retried_and_permanent_ones_suppressed() {
     let second = send(&p).assert().success();
     let err = stderr(&second);
     assert!(err.contains("sending 1 message"), "{err}");
-    assert!(err.contains("4 already sent, 1 not active on the list, 0 unsubscribed, 1 suppressed"), "{err}");
+    assert!(
+        err.contains("4 already sent, 1 not active on the list, 0 unsubscribed, 1 suppressed"),
+        "{err}"
+    );
     assert_eq!(ledger(&p)[&format!("user0002@{d}")], (Status::Sent, 8));
     let got: Vec<String> = srv.messages().into_iter().map(|(to, _)| to).collect();
     let want: Vec<String> = [0, 1, 2, 4, 5].iter().map(|i| format!("user{i:04}@{d}")).collect();
