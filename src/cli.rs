@@ -97,6 +97,13 @@ pub enum Command {
     /// Example: salarytrends weekly
     #[command(after_help = EXIT_CODES)]
     Weekly(WeekArg),
+    /// Benchmark: render and format the newsletter for N generated
+    /// subscribers in memory (nothing is written or sent) and print the rate.
+    ///
+    /// --emit DIR writes the inputs the Python baseline (bench/newsletter.py) needs.
+    /// Example: salarytrends bench-messages --subscribers 100000
+    #[command(after_help = EXIT_CODES)]
+    BenchMessages(BenchMessagesArgs),
     /// Write a deterministic synthetic data set.
     ///
     /// Example: salarytrends gen-data --out /tmp/big --postings 1000000
@@ -161,6 +168,20 @@ pub struct SendArgs {
     /// Send even when the week looks broken
     #[arg(long)]
     pub force: bool,
+}
+
+/// Arguments of `bench-messages`.
+#[derive(Debug, Args)]
+pub struct BenchMessagesArgs {
+    /// ISO week such as 2026-W47 (default: the newest stored complete week)
+    #[arg(long)]
+    pub week: Option<IsoWeek>,
+    /// Generated subscribers
+    #[arg(long, default_value_t = 100_000)]
+    pub subscribers: u64,
+    /// Write the split email HTML, the templates, the model and the charts here
+    #[arg(long, value_name = "DIR")]
+    pub emit: Option<PathBuf>,
 }
 
 /// Arguments of `serve`.

@@ -98,6 +98,7 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::serve::serve(&cfg, &args.listen, unsubscribe_key(&out), &|s| out.say(s))
         }
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
+        Command::BenchMessages(args) => bench_messages(&cfg, args, &out),
         Command::GenData(_) => unreachable!("handled above"),
     }
 }
@@ -587,6 +588,7 @@ fn unsubscribe_key(out: &Printer) -> Vec<u8> {
 pub(crate) struct Issue {
     renderer: crate::newsletter::Renderer,
     envelope: crate::newsletter::mime::Envelope,
+    images: Vec<crate::newsletter::mime::InlineImage>,
 }
 
 impl Issue {
@@ -598,7 +600,7 @@ impl Issue {
     ) -> Result<Vec<u8>> {
         let personal =
             self.renderer.personal(sub, roles, &self.envelope.unsubscribe_url(&sub.email))?;
-        self.envelope.build(sub, &personal, &self.renderer.model().charts)
+        self.envelope.build(sub, &personal, &self.images)
     }
 }
 
@@ -646,7 +648,8 @@ pub(crate) fn prepare_issue(
         week,
         key,
     };
-    Ok(Issue { renderer, envelope })
+    let images = renderer.model().charts.iter().map(crate::newsletter::mime::InlineImage::new).collect();
+    Ok(Issue { renderer, envelope, images })
 }
 
 /// The subscriber list, or an empty one when the file does not exist.
@@ -785,6 +788,71 @@ fn movers(d: &WeekOverWeek) -> String {
         );
     }
     s
+}
+
+/// The i-th generated subscriber of `bench-messages`: following one or two roles.
+fn bench_subscriber(i: u64, roles: usize) -> Subscriber {
+    let a = (i % roles as u64) as u16;
+    let b = ((i * 7 + 3) % roles as u64) as u16;
+    Subscriber {
+        line: i + 2,
+        email: format!("reader{i:07}@example.com"),
+        name: format!("Reader {i}"),
+        roles: if a == b { vec![a] } else { vec![a, b] },
+        status: SubscriberStatus::Active,
+    }
+}
+
+fn bench_messages(cfg: &Config, args: &crate::cli::BenchMessagesArgs, out: &Printer) -> Result<()> {
+    use rayon::prelude::*;
+    let catalog =
+        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
+    let week = match args.week {
+        Some(w) => w,
+        None => stored_default_week(cfg)?,
+    };
+    let key = b"bench-key".to_vec();
+    let t = Instant::now();
+    let issue = prepare_issue(cfg, &catalog, week, key.clone())?;
+    let prepare_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if let Some(dir) = &args.emit {
+        let r = &issue.renderer;
+        for (name, part) in ["email-head.html", "email-middle.html", "email-tail.html"].iter().zip(r.email_parts()) {
+            store::write_atomic(&dir.join(name), part.as_bytes())?;
+        }
+        for name in ["newsletter.txt", "your-roles.html", "unsubscribe.html"] {
+            store::write_atomic(&dir.join(name), r.template_source(name)?.as_bytes())?;
+        }
+        store::write_atomic(&dir.join("model.json"), &store::to_json(r.model())?)?;
+        for c in &r.model().charts {
+            store::write_atomic(&dir.join(&c.file), &c.png)?;
+        }
+        let roles: Vec<&str> = catalog.roles.iter().map(|r| r.slug.as_str()).collect();
+        let meta = serde_json::json!({
+            "from": cfg.newsletter.from, "reply_to": cfg.newsletter.reply_to,
+            "subject": r.model().subject, "base_url": cfg.newsletter.base_url,
+            "week": week.to_string(), "key": "bench-key", "roles": roles,
+            "charts": r.model().charts.iter().map(|c| serde_json::json!({"file": c.file, "cid": c.cid})).collect::<Vec<_>>(),
+        });
+        store::write_atomic(&dir.join("meta.json"), &store::to_json(&meta)?)?;
+    }
+    let n = args.subscribers;
+    let roles = catalog.roles.len();
+    let t = Instant::now();
+    let bytes: u64 = (0..n)
+        .into_par_iter()
+        .map(|i| issue.message(&bench_subscriber(i, roles), &catalog.roles).map(|m| m.len() as u64))
+        .sum::<Result<u64>>()?;
+    let secs = t.elapsed().as_secs_f64();
+    out.say(format!(
+        "{week}: issue prepared in {prepare_ms:.0} ms; {n} messages built in memory in {secs:.2} s: {:.0} messages/s, {:.0} MiB formatted ({:.1} KiB each), {} threads",
+        n as f64 / secs,
+        bytes as f64 / 1048576.0,
+        bytes as f64 / n.max(1) as f64 / 1024.0,
+        rayon::current_num_threads()
+    ));
+    println!("{n} {secs:.4} {bytes}");
+    Ok(())
 }
 
 fn gen_data(args: &GenDataArgs, quiet: bool) -> Result<()> {

@@ -86,6 +86,20 @@ impl Header for ListUnsubscribePost {
     }
 }
 
+/// An inline image, transfer-encoded once for every message of the issue.
+#[derive(Debug, Clone)]
+pub struct InlineImage {
+    cid: String,
+    body: lettre::message::Body,
+}
+
+impl InlineImage {
+    /// Encodes a chart.
+    pub fn new(chart: &EmailChart) -> Self {
+        InlineImage { cid: chart.cid.clone(), body: lettre::message::Body::new(chart.png.clone()) }
+    }
+}
+
 /// What every message of an issue shares.
 pub struct Envelope {
     /// From.
@@ -129,7 +143,7 @@ impl Envelope {
         &self,
         sub: &Subscriber,
         personal: &Personal,
-        charts: &[EmailChart],
+        images: &[InlineImage],
     ) -> Result<Vec<u8>> {
         let to = Mailbox::new(
             (!sub.name.is_empty()).then(|| sub.name.clone()),
@@ -138,11 +152,18 @@ impl Envelope {
         let seed = hex(&Sha256::digest(self.message_id(&sub.email).as_bytes())[..12]);
         let mut related = MultiPart::related()
             .boundary(format!("rel-{seed}"))
-            .singlepart(SinglePart::html(personal.html.clone()));
-        for c in charts {
+            .singlepart(
+                SinglePart::builder().header(ContentType::TEXT_HTML).body(
+                    lettre::message::Body::dangerous_pre_encoded(
+                        personal.html_qp.clone(),
+                        lettre::message::header::ContentTransferEncoding::QuotedPrintable,
+                    ),
+                ),
+            );
+        for img in images {
             related = related.singlepart(
-                Attachment::new_inline(c.cid.clone())
-                    .body(c.png.clone(), ContentType::parse("image/png").expect("valid")),
+                Attachment::new_inline(img.cid.clone())
+                    .body(img.body.clone(), ContentType::parse("image/png").expect("valid")),
             );
         }
         let body = MultiPart::alternative()
@@ -167,6 +188,26 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_encoded_apart_decode_to_the_whole() {
+        // Quoted-printable is line by line: encoding parts that end at a line
+        // break and joining them equals encoding the whole.
+        let long = "x".repeat(200);
+        let parts = ["<p>Caf\u{e9} = 1 </p>", long.as_str(), "a\tb  ", "\u{2191} +5%"];
+        let mut joined = Vec::new();
+        let mut whole = String::new();
+        for p in parts {
+            let mut t = p.to_string();
+            t.push_str("\r\n");
+            joined.extend(quoted_printable::encode(&t));
+            whole.push_str(&t);
+        }
+        assert_eq!(joined, quoted_printable::encode(&whole));
+        let back = quoted_printable::decode(&joined, quoted_printable::ParseMode::Strict).unwrap();
+        assert_eq!(String::from_utf8(back).unwrap(), whole);
+        assert!(joined.split(|&b| b == b'\n').all(|l| l.len() <= 78));
+    }
 
     #[test]
     fn tokens_verify_and_forgeries_do_not() {

@@ -364,8 +364,12 @@ pub fn issue_model(
 pub struct Renderer {
     env: Environment<'static>,
     model: IssueModel,
-    /// The email HTML split at the two personal places.
+    /// The email HTML split at the two personal places (CRLF line endings).
     email_parts: [String; 3],
+    /// The same parts, each followed by CRLF and quoted-printable encoded once:
+    /// quoted-printable is line by line, so parts that end at a line break
+    /// can be encoded apart and joined.
+    email_parts_qp: [Vec<u8>; 3],
     /// The public page, with no personal data.
     public_html: String,
 }
@@ -373,10 +377,36 @@ pub struct Renderer {
 /// One subscriber's HTML and text.
 #[derive(Debug, Clone)]
 pub struct Personal {
-    /// HTML part.
+    /// HTML part (CRLF line endings).
     pub html: String,
+    /// The HTML part, quoted-printable encoded.
+    pub html_qp: Vec<u8>,
     /// Plain-text part.
     pub text: String,
+}
+
+/// Text with CRLF line endings.
+fn crlf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 32);
+    for line in s.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        match body {
+            Some(b) => {
+                out.push_str(b);
+                out.push_str("\r\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Quoted-printable of a CRLF text followed by a line break.
+fn qp(s: &str) -> Vec<u8> {
+    let mut text = String::with_capacity(s.len() + 2);
+    text.push_str(s);
+    text.push_str("\r\n");
+    quoted_printable::encode(text)
 }
 
 /// A serialisable value as a template value.
@@ -449,7 +479,8 @@ impl Renderer {
         let (middle, tail) = rest
             .split_once(MARK_UNSUBSCRIBE)
             .context("the newsletter template lacks @@UNSUBSCRIBE@@")?;
-        let email_parts = [head.to_string(), middle.to_string(), tail.to_string()];
+        let email_parts = [crlf(head), crlf(middle), crlf(tail)];
+        let email_parts_qp = [qp(&email_parts[0]), qp(&email_parts[1]), qp(&email_parts[2])];
         let public_html = mjml_to_html(&public_mjml)?
             .replace(MARK_ROLES, "")
             .replace(MARK_UNSUBSCRIBE, "Every email carries its own one-click unsubscribe link.");
@@ -459,7 +490,17 @@ impl Renderer {
                 public_html.len()
             );
         }
-        Ok(Renderer { env, model, email_parts, public_html })
+        Ok(Renderer { env, model, email_parts, email_parts_qp, public_html })
+    }
+
+    /// The email HTML split at the two personal places (for benchmarks).
+    pub fn email_parts(&self) -> &[String; 3] {
+        &self.email_parts
+    }
+
+    /// The source of a template, as loaded (for benchmarks).
+    pub fn template_source(&self, name: &str) -> Result<String> {
+        Ok(self.env.get_template(name)?.source().to_string())
     }
 
     /// The issue model.
@@ -501,17 +542,27 @@ impl Renderer {
             .env
             .get_template("unsubscribe.html")?
             .render(context! { url => unsubscribe_url, email => sub.email.as_str() })?;
+        let (your, unsub) = (crlf(&your), crlf(&unsub));
         let [head, middle, tail] = &self.email_parts;
         let mut html = String::with_capacity(
-            head.len() + middle.len() + tail.len() + your.len() + unsub.len(),
+            head.len() + middle.len() + tail.len() + your.len() + unsub.len() + 10,
         );
         for part in [head.as_str(), &your, middle, &unsub, tail] {
             html.push_str(part);
+            html.push_str("\r\n");
+        }
+        let [qhead, qmiddle, qtail] = &self.email_parts_qp;
+        let (qyour, qunsub) = (qp(&your), qp(&unsub));
+        let mut html_qp = Vec::with_capacity(
+            qhead.len() + qmiddle.len() + qtail.len() + qyour.len() + qunsub.len(),
+        );
+        for part in [qhead, &qyour, qmiddle, &qunsub, qtail] {
+            html_qp.extend_from_slice(part);
         }
         let text = self.env.get_template("newsletter.txt")?.render(context! {
             roles => val(&lines), name => first, unsubscribe_url => unsubscribe_url,
             ..val(&self.model)
         })?;
-        Ok(Personal { html, text })
+        Ok(Personal { html, html_qp, text })
     }
 }
