@@ -31,8 +31,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
     /// Print less: only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print more: -v for details (each message sent, each report), -vv for everything
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log format: text for people, json (one object per line) for schedulers
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
     /// The command to run
     #[command(subcommand)]
     pub command: Command,
@@ -190,6 +196,15 @@ pub struct ServeArgs {
     /// Address and port to listen on
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: String,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Plain lines.
+    Text,
+    /// One JSON object per line, with a timestamp and a level.
+    Json,
 }
 
 /// Output format of generated postings.

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod deltas;
 pub mod gendata;
 pub mod ingest;
+pub mod logging;
 pub mod model;
 pub mod newsletter;
 pub mod render;

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use salarytrends::{app, cli::Cli};
+use salarytrends::cli::{Cli, LogFormat};
+use salarytrends::{app, logging::Logging};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -14,14 +15,22 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { app::exit::USAGE } else { app::exit::OK });
         }
     };
+    let logging = Logging { format: cli.log_format, quiet: cli.quiet, verbose: cli.verbose };
+    logging.init();
     match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("caused by: {cause}");
+            let code = app::exit_code(&err);
+            match logging.format {
+                LogFormat::Json => tracing::error!(exit_code = code, "{err:#}"),
+                LogFormat::Text => {
+                    eprintln!("error: {err}");
+                    for cause in err.chain().skip(1) {
+                        eprintln!("caused by: {cause}");
+                    }
+                }
             }
-            ExitCode::from(app::exit_code(&err))
+            ExitCode::from(code)
         }
     }
 }

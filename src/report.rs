@@ -101,18 +101,24 @@ pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String
     Ok(files)
 }
 
-/// Renders the given pairs (in parallel), writing PDFs, charts and, if asked, sources.
+/// Renders the given pairs (in parallel), writing PDFs, charts and, if asked,
+/// sources; `done` is called after each report.
 pub fn render_pairs(
     job: &ReportJob<'_>,
     template: &str,
     pairs: &[(usize, usize)],
+    done: &(dyn Fn(&Rendered) + Sync),
 ) -> Result<Vec<Rendered>> {
     let base = world::Base::new(template.to_string());
     let mut out = Vec::with_capacity(pairs.len());
     for batch in pairs.chunks(EVICT_EVERY) {
         let done: Vec<Rendered> = batch
             .par_iter()
-            .map(|&(a, b)| render_one(job, &base, template, a, b))
+            .map(|&(a, b)| {
+                let r = render_one(job, &base, template, a, b)?;
+                done(&r);
+                Ok(r)
+            })
             .collect::<Result<_>>()?;
         out.extend(done);
         // Keep memory and export time flat in long batches.

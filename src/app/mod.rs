@@ -8,10 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+use crate::cli::LogFormat;
 use crate::cli::{Cli, Command, GenDataArgs, ReportArgs, SnapshotArgs};
 use crate::config::Config;
 use crate::deltas::{self, WeekOverWeek};
 use crate::ingest::{self, Dataset, FxRates, IngestError, IssueKind};
+use crate::logging::Logging;
 use crate::model::IsoWeek;
 use crate::report::{self, ReportJob};
 use crate::roles::Catalog;
@@ -81,7 +83,9 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Some(p) = &cli.postings {
         cfg.postings = p.clone();
     }
-    let out = Printer { quiet: cli.quiet };
+    let out = Printer {
+        logging: Logging { format: cli.log_format, quiet: cli.quiet, verbose: cli.verbose },
+    };
     match &cli.command {
         Command::Validate => validate(&cfg, &out),
         Command::Snapshot(args) => snapshot(&cfg, args, &out),
@@ -123,16 +127,33 @@ fn resolve_today(flag: Option<NaiveDate>) -> Result<NaiveDate> {
     Ok(chrono::Utc::now().date_naive())
 }
 
-/// Prints progress and summaries to stderr unless quiet.
+/// Reports summaries and warnings through the log (text or JSON lines).
 pub(crate) struct Printer {
-    quiet: bool,
+    logging: Logging,
 }
 
 impl Printer {
+    /// A summary line (info level: hidden by -q).
     pub(crate) fn say(&self, text: impl AsRef<str>) {
-        if !self.quiet {
-            eprintln!("{}", text.as_ref());
+        tracing::info!("{}", text.as_ref());
+    }
+
+    /// A warning.
+    pub(crate) fn warn(&self, text: impl AsRef<str>) {
+        match self.logging.format {
+            LogFormat::Json => tracing::warn!("{}", text.as_ref()),
+            LogFormat::Text => tracing::warn!("warning: {}", text.as_ref()),
         }
+    }
+
+    /// A detail shown with -v.
+    pub(crate) fn detail(&self, text: impl AsRef<str>) {
+        tracing::debug!("{}", text.as_ref());
+    }
+
+    /// A progress bar (hidden unless a person watches a terminal).
+    pub(crate) fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
+        self.logging.progress(len, what)
     }
 }
 
@@ -361,7 +382,7 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
 
     let t = Instant::now();
     let catalog = &inputs.catalog;
-    let reports = reports_if_stale(cfg, catalog, week)?;
+    let reports = reports_if_stale(cfg, catalog, week, out)?;
     let reports_ms = t.elapsed().as_millis();
 
     let t = Instant::now();
@@ -421,6 +442,16 @@ fn weekly(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
             out.say(format!("  send       {send_ms:>6} ms  not finished (the error follows)"))
         }
     }
+    let nothing_new = computed.is_empty()
+        && !deltas_new
+        && reports.is_none()
+        && !newsletter
+        && sent.as_ref().is_ok_and(|r| r.sent == 0);
+    if nothing_new {
+        out.say(format!(
+            "nothing new: {week} was already complete (snapshots, reports, newsletter, every message sent)"
+        ));
+    }
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
     sent.map(|_| ())
 }
@@ -478,6 +509,7 @@ fn render_reports(
     week: IsoWeek,
     pairs: &[(usize, usize)],
     emit_source: Option<PathBuf>,
+    out: &Printer,
 ) -> Result<Vec<report::Rendered>> {
     let store = SnapshotStore::new(&cfg.snapshots_dir);
     let (snapshot, d) = stored_week(&store, week)?;
@@ -501,7 +533,12 @@ fn render_reports(
         week_dir: week_dir.clone(),
         emit_source,
     };
-    let rendered = report::render_pairs(&job, &template, pairs)?;
+    let bar = out.progress(pairs.len() as u64, "reports");
+    let rendered = report::render_pairs(&job, &template, pairs, &|r| {
+        bar.inc(1);
+        out.detail(format!("wrote {} ({} bytes)", cfg.display_path(&r.pdf), r.bytes));
+    })?;
+    bar.finish_and_clear();
     report::write_manifest(&week_dir, week)?;
     Ok(rendered)
 }
@@ -526,7 +563,12 @@ fn report_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
 
 /// Renders every pair unless the reports on disk were made from the same
 /// inputs. `Some(count)` when rendered.
-fn reports_if_stale(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<Option<usize>> {
+fn reports_if_stale(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    out: &Printer,
+) -> Result<Option<usize>> {
     let digest = report_inputs_digest(cfg, week)?;
     let dir = week_dir(cfg, week);
     let stamp = dir.join("reports").join(".inputs.sha256");
@@ -539,7 +581,7 @@ fn reports_if_stale(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<Op
     if all_there && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
         return Ok(None);
     }
-    let rendered = render_reports(cfg, catalog, week, &pairs, None)?;
+    let rendered = render_reports(cfg, catalog, week, &pairs, None, out)?;
     store::write_atomic(&stamp, digest.as_bytes())?;
     Ok(Some(rendered.len()))
 }
@@ -556,7 +598,7 @@ fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
         None => report::all_pairs(catalog.roles.len()),
     };
     let t = Instant::now();
-    let rendered = render_reports(cfg, &catalog, week, &pairs, args.emit_source.clone())?;
+    let rendered = render_reports(cfg, &catalog, week, &pairs, args.emit_source.clone(), out)?;
     for r in rendered.iter().take(if rendered.len() > 3 { 0 } else { 3 }) {
         out.say(format!("wrote {} ({} KB)", cfg.display_path(&r.pdf), r.bytes.div_ceil(1024)));
     }
@@ -578,7 +620,9 @@ fn unsubscribe_key(out: &Printer) -> Vec<u8> {
     match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
         Ok(k) if !k.is_empty() => k.into_bytes(),
         _ => {
-            out.say("warning: SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key");
+            out.warn(
+                "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key",
+            );
             b"salarytrends-development-key".to_vec()
         }
     }
@@ -648,7 +692,8 @@ pub(crate) fn prepare_issue(
         week,
         key,
     };
-    let images = renderer.model().charts.iter().map(crate::newsletter::mime::InlineImage::new).collect();
+    let images =
+        renderer.model().charts.iter().map(crate::newsletter::mime::InlineImage::new).collect();
     Ok(Issue { renderer, envelope, images })
 }
 
@@ -817,7 +862,9 @@ fn bench_messages(cfg: &Config, args: &crate::cli::BenchMessagesArgs, out: &Prin
     let prepare_ms = t.elapsed().as_secs_f64() * 1000.0;
     if let Some(dir) = &args.emit {
         let r = &issue.renderer;
-        for (name, part) in ["email-head.html", "email-middle.html", "email-tail.html"].iter().zip(r.email_parts()) {
+        for (name, part) in
+            ["email-head.html", "email-middle.html", "email-tail.html"].iter().zip(r.email_parts())
+        {
             store::write_atomic(&dir.join(name), part.as_bytes())?;
         }
         for name in ["newsletter.txt", "your-roles.html", "unsubscribe.html"] {

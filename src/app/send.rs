@@ -62,6 +62,8 @@ pub(crate) fn lock_state(cfg: &Config) -> Result<StateLock> {
 /// What a send did, for the weekly summary.
 pub(crate) struct SendReport {
     pub(crate) line: String,
+    /// Messages handed over in this run.
+    pub(crate) sent: u64,
 }
 
 /// The unsubscribe key, required when messages really leave the machine.
@@ -212,7 +214,7 @@ fn test_send(
         .into());
     };
     out.say(&line);
-    Ok(SendReport { line })
+    Ok(SendReport { line, sent: 1 })
 }
 
 /// Sends `week` to every active subscriber not yet sent to. The caller holds the lock (unless `dry_run`).
@@ -235,7 +237,7 @@ pub(crate) fn send_week(
             )
             .into());
         }
-        out.say(format!("warning: {week} looks broken ({list}); sending because of --force"));
+        out.warn(format!("{week} looks broken ({list}); sending because of --force"));
     }
     let from = parse_from(cfg)?;
     let transport = transport(cfg, week, &from)?;
@@ -315,12 +317,12 @@ pub(crate) fn send_week(
         if items.len() > 10 {
             out.say(format!("  … and {} more", items.len() - 10));
         }
-        return Ok(SendReport { line: format!("dry run: would send {}", items.len()) });
+        return Ok(SendReport { line: format!("dry run: would send {}", items.len()), sent: 0 });
     }
     if items.is_empty() {
         let line = format!("nothing to send ({skipped})");
         out.say(format!("{week}: {line}"));
-        return Ok(SendReport { line });
+        return Ok(SendReport { line, sent: 0 });
     }
     out.say(format!(
         "{week}: sending {} message{} through {} ({skipped})",
@@ -330,6 +332,8 @@ pub(crate) fn send_week(
     ));
     let ledger = Mutex::new(ledger.context("the ledger is open for a real run")?);
     let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
+    let bar = out.progress(items.len() as u64, "sending");
+    let on_sent = |n: u64| bar.set_position(n);
     let run = Run {
         week: w.clone(),
         transport: &transport,
@@ -337,10 +341,12 @@ pub(crate) fn send_week(
         settings: settings(cfg, &transport),
         ledger: Some(&ledger),
         build: &build,
-        on_sent: &|_| {},
+        on_sent: &on_sent,
     };
     let t = Instant::now();
-    let outcome = delivery::deliver(&run, &items)?;
+    let outcome = delivery::deliver(&run, &items);
+    bar.finish_and_clear();
+    let outcome = outcome?;
     let secs = t.elapsed().as_secs_f64();
     let counts = ledger.into_inner().expect("ledger lock").counts(&w)?;
     if matches!(transport, Transport::File(_)) && outcome.sent > 0 {
@@ -390,5 +396,5 @@ fn finish(
         )
         .into());
     }
-    Ok(SendReport { line })
+    Ok(SendReport { line, sent: o.sent })
 }

@@ -301,6 +301,7 @@ fn worker(
                 }
                 Err(e) => {
                     connect_failures += 1;
+                    tracing::debug!(attempt = connect_failures, error = %e, "could not connect");
                     // The item goes back at once for a worker that is connected.
                     queue.retry(i, Instant::now());
                     let refused = matches!(e, ConnectError::Refused(_));
@@ -334,18 +335,21 @@ fn worker(
             Outgoing { from: &run.from, to: &item.to, message_id: &item.message_id, bytes: &bytes };
         match ch.send(&msg) {
             Ok(reply) => {
+                tracing::debug!(to = %item.to, attempt = n, reply = %reply, "sent");
                 record(item.to.as_ref(), Status::Sent, &reply)?;
                 let sent = tally.sent.fetch_add(1, Ordering::Relaxed) + 1;
                 (run.on_sent)(sent);
                 queue.done();
             }
             Err(Failure::Permanent(reply)) => {
+                tracing::warn!(to = %item.to, attempt = n, reply = %reply, "refused for good; address suppressed");
                 record(item.to.as_ref(), Status::Failed, &reply)?;
                 tally.failed.fetch_add(1, Ordering::Relaxed);
                 tally.failures.lock().expect("lock").push((item.to.to_string(), reply));
                 queue.done();
             }
             Err(Failure::Transient { reply, lost }) => {
+                tracing::debug!(to = %item.to, attempt = n, reply = %reply, lost, "refused for now");
                 record(item.to.as_ref(), Status::Deferred, &reply)?;
                 if lost {
                     channel = None;

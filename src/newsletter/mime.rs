@@ -150,16 +150,14 @@ impl Envelope {
             sub.email.parse().with_context(|| format!("invalid address '{}'", sub.email))?,
         );
         let seed = hex(&Sha256::digest(self.message_id(&sub.email).as_bytes())[..12]);
-        let mut related = MultiPart::related()
-            .boundary(format!("rel-{seed}"))
-            .singlepart(
-                SinglePart::builder().header(ContentType::TEXT_HTML).body(
-                    lettre::message::Body::dangerous_pre_encoded(
-                        personal.html_qp.clone(),
-                        lettre::message::header::ContentTransferEncoding::QuotedPrintable,
-                    ),
+        let mut related = MultiPart::related().boundary(format!("rel-{seed}")).singlepart(
+            SinglePart::builder().header(ContentType::TEXT_HTML).body(
+                lettre::message::Body::dangerous_pre_encoded(
+                    personal.html_qp.clone(),
+                    lettre::message::header::ContentTransferEncoding::QuotedPrintable,
                 ),
-            );
+            ),
+        );
         for img in images {
             related = related.singlepart(
                 Attachment::new_inline(img.cid.clone())

@@ -3,8 +3,10 @@
 
 mod cli;
 mod delivery;
+mod deploy;
 mod newsletter;
 mod pipeline;
 mod properties;
 mod reports;
 mod support;
+mod weekly;
