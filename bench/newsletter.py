@@ -36,7 +36,7 @@ def main():
         run = lambda *a: subprocess.run([BIN, "-q", *a], cwd=d, check=True)
         run("gen-data", "--out", "data", "--open", "25000")
         run("snapshot", "--weeks", "2026-W46..2026-W47")
-        run("bench-messages", "--subscribers", "1", "--emit", "emit")
+        subprocess.run([BIN, "-q", "bench-messages", "--subscribers", "1", "--emit", "emit"], cwd=d, check=True, capture_output=True)
         rows = []
         for n in (args.subscribers // 10, args.subscribers):
             wall, rss, out = measure_out([BIN, "-q", "bench-messages", "--subscribers", str(n)], d)

@@ -617,12 +617,15 @@ fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
 /// The unsubscribe signing key from the environment, or a development key
 /// (with a warning) for files and previews. Sending over SMTP requires the real one.
 fn unsubscribe_key(out: &Printer) -> Vec<u8> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
     match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
         Ok(k) if !k.is_empty() => k.into_bytes(),
         _ => {
-            out.warn(
-                "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key",
-            );
+            WARNED.call_once(|| {
+                out.warn(
+                    "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key",
+                )
+            });
             b"salarytrends-development-key".to_vec()
         }
     }

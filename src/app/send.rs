@@ -269,8 +269,10 @@ pub(crate) fn send_week(
     }
     let w = week.to_string();
     let key = signing_key(&transport, out)?;
-    let issue = prepare_issue(cfg, catalog, week, key)?;
-    let ids: Vec<String> = recipients.iter().map(|s| issue.envelope.message_id(&s.email)).collect();
+    let ids: Vec<String> = recipients
+        .iter()
+        .map(|s| crate::newsletter::mime::message_id(&key, week, from.domain(), &s.email))
+        .collect();
     let mut ledger = ledger;
     if let (Some(l), false) = (ledger.as_mut(), dry_run) {
         l.enqueue(&w, recipients.iter().zip(&ids).map(|(s, id)| (s.email.as_str(), id.clone())))?;
@@ -330,6 +332,7 @@ pub(crate) fn send_week(
         if items.len() == 1 { "" } else { "s" },
         transport.describe()
     ));
+    let issue = prepare_issue(cfg, catalog, week, key)?;
     let ledger = Mutex::new(ledger.context("the ledger is open for a real run")?);
     let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
     let bar = out.progress(items.len() as u64, "sending");
@@ -367,7 +370,7 @@ fn finish(
 ) -> Result<SendReport> {
     let rate = if secs > 0.0 { o.sent as f64 / secs } else { 0.0 };
     let line = format!(
-        "sent {}, failed {} (refused for good, address suppressed), left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
+        "sent {}, failed {}, left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
         o.sent,
         o.failed,
         o.left,
@@ -378,7 +381,7 @@ fn finish(
     );
     out.say(&line);
     for (addr, reply) in o.failures.iter().take(10) {
-        out.say(format!("  failed: {addr}: {reply}"));
+        out.say(format!("  failed for good (address suppressed): {addr}: {reply}"));
     }
     if let Some(why) = &o.stopped {
         let code = if o.refused || o.sent == 0 { exit::UNAVAILABLE } else { exit::TEMPFAIL };

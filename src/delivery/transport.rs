@@ -176,7 +176,9 @@ impl Transport {
     /// A short description for summaries.
     pub fn describe(&self) -> String {
         match self {
-            Transport::File(dir) => format!("file outbox {}", dir.display()),
+            Transport::File(dir) => {
+                format!("file outbox {}", dir.strip_prefix(".").unwrap_or(dir).display())
+            }
             Transport::Smtp(s) => {
                 format!("{}://{}:{}", if s.implicit_tls { "smtps" } else { "smtp" }, s.host, s.port)
             }

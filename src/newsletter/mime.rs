@@ -100,6 +100,15 @@ impl InlineImage {
     }
 }
 
+/// The Message-ID of week `week`'s issue to `email`: `<week.hmac@domain>`,
+/// the HMAC keyed by the unsubscribe key so that it does not reveal the address.
+pub fn message_id(key: &[u8], week: IsoWeek, domain: &str, email: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(format!("message-id\0{week}\0{}", email.to_ascii_lowercase()).as_bytes());
+    let id = hex(&mac.finalize().into_bytes()[..16]);
+    format!("<{week}.{id}@{domain}>")
+}
+
 /// What every message of an issue shares.
 pub struct Envelope {
     /// From.
@@ -126,11 +135,7 @@ impl Envelope {
 
     /// A Message-ID unique per (week, subscriber) that does not reveal the address.
     pub fn message_id(&self, email: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(format!("message-id\0{}\0{}", self.week, email.to_ascii_lowercase()).as_bytes());
-        let id = hex(&mac.finalize().into_bytes()[..16]);
-        let domain = self.from.email.domain();
-        format!("<{}.{id}@{domain}>", self.week)
+        message_id(&self.key, self.week, self.from.email.domain(), email)
     }
 
     /// The unsubscribe URL of an address.
