@@ -67,6 +67,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=10_000)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--stock-messages", type=int, default=500,
+                    help="messages sent with lettre's stock SmtpTransport (about 22 a second)")
     args = ap.parse_args()
     if not BIN.exists():
         sys.exit("build first: cargo build --release")
@@ -113,10 +115,23 @@ def main():
         accepted = stop_server(proc)
         assert accepted == active, f"server accepted {accepted} of {active}"
 
+        # lettre's own SmtpTransport on one connection, for the Nagle stall.
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "lettre_stock"], cwd=ROOT, check=True)
+        proc, addr = start_server(d)
+        out = subprocess.run(
+            [ROOT / "target" / "release" / "examples" / "lettre_stock", addr, outbox_dir, str(args.stock_messages)],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        stop_server(proc)
+        stock = (int(out[0]), float(out[1]))
+
     print(f"{active} messages of {size / 1024:.0f} KiB on average to a local aiosmtpd")
     print(f"{'client':<44} {'s':>7} {'msg/s':>8} {'peak MiB':>9} {'vs smtplib':>11}")
     py_rate = active / py_wall
     print(f"{'Python smtplib, 1 connection (baseline)':<44} {py_wall:>7.2f} {py_rate:>8.0f} {'':>9} {'1.00x':>11}")
+    stock_rate = stock[0] / stock[1]
+    name = f"lettre SmtpTransport, 1 connection ({stock[0]})"
+    print(f"{name:<44} {stock[1]:>7.2f} {stock_rate:>8.0f} {'':>9} {stock_rate / py_rate:>10.2f}x")
     for name, wall, rss in rows:
         rate = active / wall
         print(f"{name:<44} {wall:>7.2f} {rate:>8.0f} {rss:>9.0f} {rate / py_rate:>10.2f}x")

@@ -55,6 +55,7 @@ pub enum Command {
     /// Compute and store the snapshot of a week (or backfill a range).
     ///
     /// A stored week is kept unless --recompute is given.
+    ///
     /// Example: salarytrends snapshot --weeks 2026-W30..2026-W47
     #[command(after_help = EXIT_CODES)]
     Snapshot(SnapshotArgs),
@@ -67,6 +68,7 @@ pub enum Command {
     ///
     /// Names or slugs, in either order; the file is always
     /// output/<week>/reports/<slug-a>-vs-<slug-b>.pdf with slugs in roles.toml order.
+    ///
     /// Example: salarytrends report --pair "MLOps Engineer" ai-software-engineer --week 2026-W47
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
@@ -74,6 +76,7 @@ pub enum Command {
     ///
     /// Writes output/<week>/newsletter/newsletter.html and .txt (no personal
     /// data) and preview.eml for one sample subscriber. Reads only the stored snapshots.
+    ///
     /// Example: salarytrends newsletter --week 2026-W47
     #[command(after_help = EXIT_CODES)]
     Newsletter(WeekArg),
@@ -83,6 +86,7 @@ pub enum Command {
     /// the server accepts it; a rerun sends only what was not accepted.
     /// Refuses a week that looks broken (no snapshot, the market total moved
     /// by more than half, too many rejected rows) unless --force.
+    ///
     /// Example: salarytrends send --week 2026-W47 --dry-run
     #[command(after_help = EXIT_CODES)]
     Send(SendArgs),
@@ -92,6 +96,7 @@ pub enum Command {
     /// unsubscribes at once (RFC 8058); GET shows a confirmation page. Every
     /// other GET path is a file under output/ (reports, charts, newsletter
     /// pages; never outbox messages or hidden files).
+    ///
     /// Example: salarytrends serve --listen 127.0.0.1:8080
     #[command(after_help = EXIT_CODES)]
     Serve(ServeArgs),
@@ -100,6 +105,7 @@ pub enum Command {
     ///
     /// Safe to rerun: each stage is skipped when its outputs exist and are
     /// current, and nobody is mailed twice.
+    ///
     /// Example: salarytrends weekly
     #[command(after_help = EXIT_CODES)]
     Weekly(WeekArg),
@@ -107,6 +113,7 @@ pub enum Command {
     /// subscribers in memory (nothing is written or sent) and print the rate.
     ///
     /// --emit DIR writes the inputs the Python baseline (bench/newsletter.py) needs.
+    ///
     /// Example: salarytrends bench-messages --subscribers 100000
     #[command(after_help = EXIT_CODES)]
     BenchMessages(BenchMessagesArgs),

@@ -317,3 +317,53 @@ fn the_unsubscribe_endpoint_works_in_one_click_and_serves_only_output() {
     assert_eq!(l.len(), 2);
     assert!(!l.contains_key(&email));
 }
+
+#[test]
+fn the_sendmail_transport_hands_each_message_to_the_program() {
+    let p = project(3, "sendmail.example.com", "");
+    // A sendmail that files each message under its recipient.
+    let spool = p.path("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    p.write(
+        "fake-sendmail",
+        &format!(
+            "#!/bin/sh\n# called as: fake-sendmail -i -f FROM -- TO\n[ \"$1\" = -i ] && [ \"$2\" = -f ] && [ \"$4\" = -- ] || exit 64\ncat > '{}'/\"$5\"\n",
+            spool.display()
+        ),
+    );
+    std::fs::set_permissions(
+        p.path("fake-sendmail"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(p.path("salarytrends.toml")).unwrap();
+    p.write(
+        "salarytrends.toml",
+        &format!(
+            "{cfg}transport = \"sendmail\"\nsendmail_command = \"{}\"\n",
+            p.path("fake-sendmail").display()
+        ),
+    );
+    let out = send(&p).assert().success();
+    assert!(stderr(&out).contains("sent 3, failed 0"), "{}", stderr(&out));
+    let mut got: Vec<String> = std::fs::read_dir(&spool)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "user0000@sendmail.example.com",
+            "user0001@sendmail.example.com",
+            "user0002@sendmail.example.com"
+        ]
+    );
+    let eml = std::fs::read(spool.join("user0001@sendmail.example.com")).unwrap();
+    let m = MessageParser::default().parse(&eml).unwrap();
+    assert_eq!(
+        m.to().unwrap().first().unwrap().address().unwrap(),
+        "user0001@sendmail.example.com"
+    );
+    assert!(ledger(&p).values().all(|(s, _)| *s == Status::Sent));
+}
