@@ -17,16 +17,7 @@ const WEEK: &str = "2026-W47";
 
 /// A generated project with `n` active subscribers at `domain` and a `[delivery]` section.
 fn project(n: usize, domain: &str, delivery: &str) -> Project {
-    let p = Project::empty();
-    salarytrends::gendata::generate_small(p.dir.path(), 11).unwrap();
-    p.write(
-        "salarytrends.toml",
-        &format!(
-            "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\n\
-             subscribers = \"subscribers.csv\"\nsnapshots_dir = \"snapshots\"\noutput_dir = \"output\"\n\
-             state_db = \"state/state.sqlite\"\n[delivery]\n{delivery}\n"
-        ),
-    );
+    let p = Project::generated(11, &format!("[delivery]\n{delivery}\n"));
     let mut subs = String::from("email,name,roles,status\n");
     for i in 0..n {
         subs.push_str(&format!("user{i:04}@{domain},User {i},mlops-engineer,active\n"));

@@ -9,13 +9,7 @@ use crate::support::Project;
 const KEY: &str = "test-unsubscribe-key";
 
 fn generated() -> Project {
-    let p = Project::empty();
-    salarytrends::gendata::generate_small(p.dir.path(), 11).unwrap();
-    p.write(
-        "salarytrends.toml",
-        "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\nsubscribers = \"subscribers.csv\"\n\
-         snapshots_dir = \"snapshots\"\noutput_dir = \"output\"\n",
-    );
+    let p = Project::generated(11, "");
     p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
     p
 }

@@ -25,13 +25,7 @@ fn pdf_text(path: &Path) -> String {
 
 /// A project on a small generated market: 14 roles, four weeks.
 fn generated() -> Project {
-    let p = Project::empty();
-    salarytrends::gendata::generate_small(p.dir.path(), 7).unwrap();
-    p.write(
-        "salarytrends.toml",
-        "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\n\
-         snapshots_dir = \"snapshots\"\noutput_dir = \"output\"\n",
-    );
+    let p = Project::generated(7, "");
     p.cmd().args(["-q", "snapshot", "--weeks", "2026-W44..2026-W47"]).assert().success();
     p
 }

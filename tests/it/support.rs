@@ -53,6 +53,23 @@ impl Project {
         p
     }
 
+    /// A project on a small generated market (14 roles, four weeks to
+    /// 2026-W47, ten subscribers; `gendata::generate_small`), its state
+    /// database in `state/`, and `extra` appended to the config.
+    pub fn generated(seed: u64, extra: &str) -> Self {
+        let p = Self::empty();
+        salarytrends::gendata::generate_small(p.dir.path(), seed).unwrap();
+        p.write(
+            "salarytrends.toml",
+            &format!(
+                "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\n\
+                 subscribers = \"subscribers.csv\"\nsnapshots_dir = \"snapshots\"\n\
+                 output_dir = \"output\"\nstate_db = \"state/state.sqlite\"\n{extra}"
+            ),
+        );
+        p
+    }
+
     /// A project with config, roles and rates but no postings.
     pub fn empty() -> Self {
         let p = Project { dir: tempfile::tempdir().unwrap() };

@@ -6,18 +6,6 @@ use std::time::Duration;
 
 use crate::support::Project;
 
-fn generated() -> Project {
-    let p = Project::empty();
-    salarytrends::gendata::generate_small(p.dir.path(), 5).unwrap();
-    p.write(
-        "salarytrends.toml",
-        "postings = \"postings.csv\"\nroles = \"roles.toml\"\nfx = \"fx.toml\"\n\
-         subscribers = \"subscribers.csv\"\nsnapshots_dir = \"snapshots\"\noutput_dir = \"output\"\n\
-         state_db = \"state.sqlite\"\n",
-    );
-    p
-}
-
 fn weekly(p: &Project) -> assert_cmd::Command {
     let mut c = p.cmd();
     c.env("SALARYTRENDS_UNSUBSCRIBE_KEY", "weekly-test-key").arg("weekly");
@@ -26,7 +14,7 @@ fn weekly(p: &Project) -> assert_cmd::Command {
 
 #[test]
 fn weekly_makes_everything_then_a_rerun_does_nothing_new() {
-    let p = generated();
+    let p = Project::generated(5, "");
     let first = weekly(&p).assert().success();
     let err = String::from_utf8_lossy(&first.get_output().stderr).to_string();
     assert!(err.contains("rendered 91 PDFs"), "{err}");
@@ -63,7 +51,7 @@ fn weekly_makes_everything_then_a_rerun_does_nothing_new() {
 
 #[test]
 fn two_weekly_runs_started_together_one_works_the_other_says_why_not() {
-    let p = generated();
+    let p = Project::generated(5, "");
     let bin = assert_cmd::cargo::cargo_bin("salarytrends");
     let start = || {
         std::process::Command::new(&bin)
@@ -86,7 +74,7 @@ fn two_weekly_runs_started_together_one_works_the_other_says_why_not() {
     assert_eq!(results[0].0, 0, "{}", results[0].1);
     assert_eq!(results[1].0, 75, "{}", results[1].1);
     assert!(
-        results[1].1.contains("another salarytrends run is using state.sqlite"),
+        results[1].1.contains("another salarytrends run is using state/state.sqlite"),
         "{}",
         results[1].1
     );
@@ -97,7 +85,7 @@ fn two_weekly_runs_started_together_one_works_the_other_says_why_not() {
 
 #[test]
 fn json_logs_are_one_object_per_line_and_errors_carry_the_exit_code() {
-    let p = generated();
+    let p = Project::generated(5, "");
     let out = p
         .cmd()
         .args(["--log-format", "json", "snapshot", "--weeks", "2026-W46..2026-W47"])
