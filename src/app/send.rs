@@ -241,11 +241,12 @@ pub(crate) fn send_week(
     }
     let from = parse_from(cfg)?;
     let transport = transport(cfg, week, &from)?;
+    let key = signing_key(&transport, out)?;
     let list = load_subscribers(cfg, catalog)?;
     for issue in &list.issues {
         out.say(format!("{}:{}: {}", cfg.display_path(&cfg.subscribers), issue.line, issue.reason));
     }
-    let ledger: Option<Ledger> =
+    let mut ledger: Option<Ledger> =
         if dry_run && !cfg.state_db.exists() { None } else { Some(Ledger::open(&cfg.state_db)?) };
     let (unsubscribed, suppressed) = match &ledger {
         Some(l) => (l.unsubscribed()?, l.suppressed()?),
@@ -268,12 +269,10 @@ pub(crate) fn send_week(
         }
     }
     let w = week.to_string();
-    let key = signing_key(&transport, out)?;
     let ids: Vec<String> = recipients
         .iter()
         .map(|s| crate::newsletter::mime::message_id(&key, week, from.domain(), &s.email))
         .collect();
-    let mut ledger = ledger;
     if let (Some(l), false) = (ledger.as_mut(), dry_run) {
         l.enqueue(&w, recipients.iter().zip(&ids).map(|(s, id)| (s.email.as_str(), id.clone())))?;
     }
