@@ -7,15 +7,8 @@ import time
 
 def measure(cmd, cwd):
     """Wall seconds and max RSS (MiB) of one run of cmd; exits on failure."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    wall, rss, _ = measure_out(cmd, cwd)
+    return wall, rss
 
 
 def measure_out(cmd, cwd):
