@@ -219,7 +219,6 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
 struct Tally {
     sent: AtomicU64,
     failed: AtomicU64,
-    left: AtomicU64,
     retries: AtomicU64,
     failures: Mutex<Vec<(String, String)>>,
 }
@@ -234,7 +233,6 @@ pub fn deliver(run: &Run<'_>, items: &[Item]) -> Result<Outcome> {
     let tally = Tally {
         sent: AtomicU64::new(0),
         failed: AtomicU64::new(0),
-        left: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         failures: Mutex::new(Vec::new()),
     };
@@ -253,19 +251,12 @@ pub fn deliver(run: &Run<'_>, items: &[Item]) -> Result<Outcome> {
         return Err(e);
     }
     let stopped = queue.state.into_inner().expect("queue lock").stopped;
-    let left_in_queue = if stopped.is_some() {
-        // Items still queued or in the middle of a retry when the run stopped.
-        let handled = tally.sent.load(Ordering::Relaxed)
-            + tally.failed.load(Ordering::Relaxed)
-            + tally.left.load(Ordering::Relaxed);
-        items.len() as u64 - handled
-    } else {
-        0
-    };
+    let (sent, failed) = (tally.sent.into_inner(), tally.failed.into_inner());
     Ok(Outcome {
-        sent: tally.sent.into_inner(),
-        failed: tally.failed.into_inner(),
-        left: tally.left.into_inner() + left_in_queue,
+        sent,
+        failed,
+        // Everything else: refused after every attempt, or not reached before a stop.
+        left: items.len() as u64 - sent - failed,
         retries: tally.retries.into_inner(),
         refused: stopped.as_ref().is_some_and(|s| s.1),
         stopped: stopped.map(|s| s.0),
@@ -355,7 +346,6 @@ fn worker(
                     channel = None;
                 }
                 if n >= u64::from(s.max_attempts) {
-                    tally.left.fetch_add(1, Ordering::Relaxed);
                     queue.done();
                 } else {
                     tally.retries.fetch_add(1, Ordering::Relaxed);
