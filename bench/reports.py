@@ -2,7 +2,8 @@
 (190 PDFs) against the typst command line compiling the same
 `--emit-source` folders, one process per report, in the same run.
 
-Both sides use both cores (the typst processes run two at a time).
+Both sides use both cores (the typst processes run two at a time), and both
+are run three times, taking turns, and the best run of each is reported.
 Reports wall time per report and peak memory (max RSS), and checks that the
 two PDFs of one pair carry the same text.
 
@@ -33,6 +34,7 @@ def main() -> None:
     ap.add_argument("--bin", default=str(HERE.parent / "target/release/salarytrends"))
     ap.add_argument("--typst", default=shutil.which("typst") or "/work/tools/typst/bin/typst")
     ap.add_argument("--roles", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     binary = str(Path(args.bin).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,10 +45,8 @@ def main() -> None:
         subprocess.run([binary, "-q", "--as-of", "2026-11-28", "snapshot", "--weeks", "2026-W36..2026-W47"],
                        cwd=d, check=True)
         report = [binary, "-q", "report", "--all", "--week", "2026-W47"]
-        measure(report, d)  # warm the page cache
-        ours, ours_rss = min(measure(report, d) for _ in range(3))
+        measure(report + ["--emit-source", "src"], d)  # also warms the page cache
         pairs = len(list((d / "out/2026-W47/reports").glob("*.pdf")))
-        measure(report + ["--emit-source", "src"], d)
         folders = sorted(p for p in (d / "src").iterdir() if p.is_dir())
         assert len(folders) == pairs, (len(folders), pairs)
 
@@ -54,11 +54,20 @@ def main() -> None:
             return measure([args.typst, "compile", "--font-path", "fonts", "--ignore-system-fonts",
                         "--creation-timestamp", "1795305600", "report.typ", "cli.pdf"], folder)
 
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            results = list(pool.map(cli, folders))
-        theirs = time.perf_counter() - start
-        theirs_rss = max(r[1] for r in results)
+        def cli_batch():
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+                results = list(pool.map(cli, folders))
+            return time.perf_counter() - start, max(r[1] for r in results)
+
+        # Both sides the same way: three runs each, taking turns, best kept
+        # (the machine's speed drifts by ±20 % from minute to minute).
+        ours, theirs = [], []
+        for _ in range(args.runs):
+            ours.append(measure(report, d))
+            theirs.append(cli_batch())
+        ours, ours_rss = min(ours)
+        theirs, theirs_rss = min(theirs)
         sample = folders[0]
         same = text(sample / "cli.pdf") == text(d / "out/2026-W47/reports" / (sample.name + ".pdf"))
         version = subprocess.run([args.typst, "--version"], capture_output=True, text=True).stdout.strip()

@@ -161,12 +161,9 @@ fn render_one(
     let stem = file.trim_end_matches(".pdf");
     let files = pair_files(job, a, b)?;
     let week = job.snapshot.week;
-    let bytes = if std::env::var("SKIPPDF").is_ok() {
-        vec![]
-    } else {
+    let bytes =
         pdf::render_pdf(base, &files, week.sunday(), &format!("salarytrends/{week}/{stem}"))
-            .with_context(|| format!("failed to render the report {file}"))?
-    };
+            .with_context(|| format!("failed to render the report {file}"))?;
     for (name, data) in files.iter().filter(|(n, _)| n.starts_with("charts/")) {
         let chart = name.trim_start_matches("charts/");
         store::write_atomic_deferred(&job.week_dir.join("charts").join(stem).join(chart), data)?;
