@@ -145,6 +145,46 @@ fn the_same_week_renders_byte_identical_pdfs_with_every_font_embedded() {
     assert!(table.contains("Inter"), "{table}");
 }
 
+/// The title in a PDF's metadata (`pdfinfo`).
+fn pdf_title(path: &Path) -> String {
+    let out = Process::new("pdfinfo").arg(path).output().expect("pdfinfo is installed");
+    let info = String::from_utf8_lossy(&out.stdout);
+    let line = info.lines().find(|l| l.starts_with("Title:")).unwrap_or_default();
+    line.trim_start_matches("Title:").trim().to_string()
+}
+
+#[test]
+fn a_batch_reusing_layout_renders_each_pair_as_it_renders_alone() {
+    // `report --all` keeps typst's memoised layout from one report to the
+    // next; every report must still be exactly the one a run of its own
+    // gives, with its own title, footer and figures.
+    let p = generated();
+    p.cmd().args(["-q", "report", "--all", "--week", "2026-W47"]).assert().success();
+    let dir = p.path("output/2026-W47/reports");
+    let mut batch: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    batch.sort();
+    assert_eq!(batch.len(), 14 * 13 / 2);
+    for pdf in &batch {
+        let stem = pdf.file_stem().unwrap().to_string_lossy().into_owned();
+        let title = pdf_title(pdf);
+        let (a, b) = title.split_once(" vs ").unwrap_or_else(|| panic!("{stem}: title {title}"));
+        let text = pdf_text(pdf);
+        let footer = format!("Track AI Salary Trends · {a} vs {b} · 2026-W47");
+        assert!(text.contains(&footer), "{stem}: no footer '{footer}'");
+        assert!(text.contains(&format!("{a} top skills")), "{stem}: {a} missing");
+        assert!(text.contains(&format!("{b} top skills")), "{stem}: {b} missing");
+    }
+    // Pairs from the start, middle and end of the batch, rendered alone.
+    for pdf in [&batch[0], &batch[45], &batch[batch.len() - 1]] {
+        let in_batch = std::fs::read(pdf).unwrap();
+        let stem = pdf.file_stem().unwrap().to_string_lossy().into_owned();
+        let (a, b) = stem.split_once("-vs-").unwrap();
+        std::fs::remove_file(pdf).unwrap();
+        p.cmd().args(["-q", "report", "--pair", a, b, "--week", "2026-W47"]).assert().success();
+        assert!(in_batch == std::fs::read(pdf).unwrap(), "{stem} differs from its batch copy");
+    }
+}
+
 #[test]
 fn special_characters_in_names_print_literally() {
     let p = Project::empty();
