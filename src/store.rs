@@ -23,7 +23,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// report files took 1.2 s of fsync alone). On systems without `syncfs` the
 /// file is synced here instead.
 pub fn write_atomic_deferred(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_file(path, true, |w| Ok(w.write_all(bytes)?), !cfg!(target_os = "linux"))
+    let when = if cfg!(target_os = "linux") { Durable::AtBatchSync } else { Durable::Now };
+    write_file(path, |w| Ok(w.write_all(bytes)?), when)
+}
+
+/// When a written file is flushed to disk.
+#[derive(Clone, Copy, PartialEq)]
+enum Durable {
+    /// fsync before the rename.
+    Now,
+    /// At the caller's [`sync_batch`].
+    AtBatchSync,
 }
 
 /// Makes every file written with [`write_atomic_deferred`] on the file system
@@ -47,14 +57,13 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    write_file(path, false, fill, true)
+    write_file(path, fill, Durable::Now)
 }
 
 fn write_file(
     path: &Path,
-    small: bool,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
-    sync: bool,
+    when: Durable,
 ) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("failed to create '{}'", dir.display()))?;
@@ -69,13 +78,11 @@ fn write_file(
         .tempfile_in(dir)
         .with_context(|| format!("failed to create a temporary file in '{}'", dir.display()))?;
     {
-        // Streams get a large buffer; whole-buffer writes need none.
-        let mut w =
-            std::io::BufWriter::with_capacity(if small { 0 } else { 1 << 20 }, tmp.as_file_mut());
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
         fill(&mut w).with_context(|| format!("failed to write '{}'", path.display()))?;
         w.flush().with_context(|| format!("failed to write '{}'", path.display()))?;
     }
-    if sync {
+    if when == Durable::Now {
         tmp.as_file()
             .sync_all()
             .with_context(|| format!("failed to write '{}'", path.display()))?;
