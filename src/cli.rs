@@ -19,7 +19,7 @@ Exit codes:
 /// Weekly AI salary trends from job postings: snapshots, week-over-week
 /// deltas, role-pair reports and the newsletter.
 #[derive(Debug, Parser)]
-#[command(name = "salarytrends", version, after_help = EXIT_CODES)]
+#[command(name = "salarytrends", version = crate::VERSION, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Config file (default: ./salarytrends.toml when present)
     #[arg(long, global = true, env = "SALARYTRENDS_CONFIG", value_name = "FILE")]
@@ -61,6 +61,10 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Print the week-over-week deltas of a stored week as JSON.
     ///
+    /// Without --week the week is the default one of the postings (the
+    /// earlier of the last complete week and the week of the newest
+    /// posted_at), so the postings and roles.toml must read.
+    ///
     /// Example: salarytrends deltas --week 2026-W47 | jq '.market'
     #[command(after_help = EXIT_CODES)]
     Deltas(WeekArg),
@@ -96,6 +100,10 @@ pub enum Command {
     /// unsubscribes at once (RFC 8058); GET shows a confirmation page. Every
     /// other GET path is a file under output/ (reports, charts, newsletter
     /// pages; never outbox messages or hidden files).
+    ///
+    /// SALARYTRENDS_UNSUBSCRIBE_KEY must hold the key that `send` signs the
+    /// links with; without it `serve` does not start (exit 2), unless
+    /// --development-key asks for the built-in key.
     ///
     /// Example: salarytrends serve --listen 127.0.0.1:8080
     #[command(after_help = EXIT_CODES)]
@@ -203,6 +211,11 @@ pub struct ServeArgs {
     /// Address and port to listen on
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: String,
+    /// Check unsubscribe links with the built-in development key when
+    /// SALARYTRENDS_UNSUBSCRIBE_KEY is not set (local testing only: links
+    /// that `send` signed with the real key are then refused)
+    #[arg(long)]
+    pub development_key: bool,
 }
 
 /// How logs are written.

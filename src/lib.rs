@@ -5,10 +5,19 @@
 //! → [`deltas`] (→ [`deltas::WeekOverWeek`], [`deltas::PairComparison`]).
 //! [`app`] connects the stages; [`store`] writes files atomically.
 
+/// The build: a digest of the sources, templates, fonts and locked
+/// dependencies (see `build.rs`). Outputs rendered by another build are stale.
+pub const BUILD_ID: &str = env!("SALARYTRENDS_BUILD");
+
+/// `--version`: the crate version and the build.
+pub const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("SALARYTRENDS_BUILD"), ")");
+
 pub mod app;
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod csvlines;
 pub mod delivery;
 pub mod deltas;
 pub mod gendata;

@@ -73,15 +73,16 @@ pub fn template(templates_dir: &Path) -> Result<String> {
 /// The files one compilation sees: `data.json` and `charts/*.svg`.
 pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String, Vec<u8>)>> {
     let (da, db) = (&job.roles[a], &job.roles[b]);
-    let stats = |d: &RoleDef| job.snapshot.roles.iter().find(|r| r.slug == d.slug);
-    let (sa, sb) = (
-        stats(da).with_context(|| {
-            format!("role '{}' is not in the snapshot of {}", da.name, job.snapshot.week)
-        })?,
-        stats(db).with_context(|| {
-            format!("role '{}' is not in the snapshot of {}", db.name, job.snapshot.week)
-        })?,
-    );
+    let week = job.snapshot.week;
+    let stats = |d: &RoleDef| {
+        job.snapshot.roles.iter().find(|r| r.slug == d.slug).with_context(|| {
+            format!(
+                "role '{}' has no figures in the stored snapshot of {week} (added to roles.toml after it was stored); `salarytrends snapshot --week {week} --recompute` adds it",
+                d.name
+            )
+        })
+    };
+    let (sa, sb) = (stats(da)?, stats(db)?);
     let charts = charts::pair_charts(
         sa,
         sb,

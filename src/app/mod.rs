@@ -99,7 +99,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Newsletter(arg) => newsletter_cmd(&cfg, arg.week, &out),
         Command::Send(args) => send::send_cmd(&cfg, args, &out).map(|_| ()),
         Command::Serve(args) => {
-            crate::serve::serve(&cfg, &args.listen, unsubscribe_key(&out), &|s| out.say(s))
+            let key = match configured_key() {
+                Some(k) => k,
+                None if args.development_key => unsubscribe_key(&out),
+                None => {
+                    return Err(Fatal::new(
+                        exit::USAGE,
+                        "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; serve checks unsubscribe links with the key that send signs them with, so it does not start without it (for local testing only: --development-key)",
+                    )
+                    .into());
+                }
+            };
+            crate::serve::serve(&cfg, &args.listen, key, &|s| out.say(s))
         }
         Command::Weekly(arg) => weekly(&cfg, arg.week, &out),
         Command::BenchMessages(args) => bench_messages(&cfg, args, &out),
@@ -327,16 +338,14 @@ fn snapshot(cfg: &Config, args: &SnapshotArgs, out: &Printer) -> Result<()> {
     Ok(())
 }
 
-/// Deltas of `week` (default: as in spec section 4) against the stored week before.
+/// Deltas of `week` against the stored week before. The default week is
+/// the one of spec section 4, from the postings: a problem reading them (or
+/// the catalogue) is an error, never a quiet switch to another week.
 fn deltas_for(cfg: &Config, week: Option<IsoWeek>) -> Result<WeekOverWeek> {
     let store = SnapshotStore::new(&cfg.snapshots_dir);
     let week = match week {
         Some(w) => w,
-        None => match load_inputs(cfg) {
-            Ok(inputs) => week_or_default(cfg, None, &inputs.data)?,
-            // Without postings, the newest stored week that is complete.
-            Err(_) => stored_default_week(cfg)?,
-        },
+        None => week_or_default(cfg, None, &load_inputs(cfg)?.data)?,
     };
     Ok(stored_week(&store, week)?.1)
 }
@@ -543,46 +552,129 @@ fn render_reports(
     Ok(rendered)
 }
 
-/// What the reports of a week depend on: the stored snapshots they read, the
-/// template, the roles and the program version.
-fn report_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
-    use sha2::{Digest, Sha256};
+/// What every report of a week depends on (besides the program, which
+/// [`ReportStamp`] holds apart): the stored snapshots it reads, the template, the settings, and the catalogue's names
+/// and slugs in order (the related-comparison links of every report).
+fn reports_digest_base(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<sha2::Sha256> {
+    use sha2::Digest;
     let store = SnapshotStore::new(&cfg.snapshots_dir);
-    let mut h = Sha256::new();
-    h.update(env!("CARGO_PKG_VERSION"));
+    let mut h = sha2::Sha256::new();
+    let field = |h: &mut sha2::Sha256, bytes: &[u8]| {
+        // Length-prefixed, so that fields cannot run into each other.
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
     for w in week.trailing(HISTORY_WEEKS) {
-        h.update(w.to_string());
-        h.update(std::fs::read(store.path(w)).unwrap_or_default());
+        field(&mut h, w.to_string().as_bytes());
+        field(&mut h, &std::fs::read(store.path(w)).unwrap_or_default());
     }
-    h.update(report::template(&cfg.templates_dir)?);
-    h.update(std::fs::read(&cfg.roles).unwrap_or_default());
-    h.update(&cfg.newsletter.base_url);
-    h.update(cfg.min_salary_sample.to_le_bytes());
-    Ok(crate::model::hex(&h.finalize()))
+    field(&mut h, report::template(&cfg.templates_dir)?.as_bytes());
+    field(&mut h, cfg.newsletter.base_url.as_bytes());
+    field(&mut h, &cfg.min_salary_sample.to_le_bytes());
+    for r in &catalog.roles {
+        field(&mut h, r.name.as_bytes());
+        field(&mut h, r.slug.as_bytes());
+    }
+    Ok(h)
 }
 
-/// Renders every pair unless the reports on disk were made from the same
-/// inputs. `Some(count)` when rendered.
+/// What one pair's report depends on: the week's common inputs and the two
+/// roles' definitions, so that an edit to one role re-renders only its pairs.
+fn pair_digest(
+    base: &sha2::Sha256,
+    a: &crate::roles::RoleDef,
+    b: &crate::roles::RoleDef,
+) -> String {
+    use sha2::Digest;
+    let mut h = base.clone();
+    for def in [a, b] {
+        let text = serde_json::to_vec(def).expect("a role definition serialises");
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(&text);
+    }
+    crate::model::hex(&h.finalize())
+}
+
+/// The pairs whose two roles both have figures in the stored snapshot of
+/// the week; the roles without are named in a warning (a role added to
+/// `roles.toml` after the week was stored has no figures that week).
+fn pairs_with_figures(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    pairs: &[(usize, usize)],
+    out: &Printer,
+) -> Vec<(usize, usize)> {
+    let has = |i: usize| snapshot.roles.iter().any(|r| r.slug == catalog.roles[i].slug);
+    let missing: Vec<&str> = (0..catalog.roles.len())
+        .filter(|&i| !has(i) && pairs.iter().any(|&(a, b)| a == i || b == i))
+        .map(|i| catalog.roles[i].name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let week = snapshot.week;
+        out.warn(format!(
+            "{} {} not in the stored snapshot of {week} (added to roles.toml after it was stored), so {} reports are not rendered; `salarytrends snapshot --week {week} --recompute` adds {}",
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" },
+            if missing.len() == 1 { "its" } else { "their" },
+            if missing.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    pairs.iter().copied().filter(|&(a, b)| has(a) && has(b)).collect()
+}
+
+/// `reports/.inputs.json`: the build that rendered a week's reports and the
+/// inputs digest of each report.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct ReportStamp {
+    program: String,
+    reports: std::collections::BTreeMap<String, String>,
+}
+
+/// Renders every pair whose report on disk was not made by this build from
+/// today's inputs. Returns how many were rendered, `None` when every one was
+/// current.
 fn reports_if_stale(
     cfg: &Config,
     catalog: &Catalog,
     week: IsoWeek,
     out: &Printer,
 ) -> Result<Option<usize>> {
-    let digest = report_inputs_digest(cfg, week)?;
-    let dir = week_dir(cfg, week);
-    let stamp = dir.join("reports").join(".inputs.sha256");
-    let pairs = report::all_pairs(catalog.roles.len());
-    let all_there = pairs.iter().all(|&(a, b)| {
-        dir.join("reports")
-            .join(crate::render::report_file(&catalog.roles[a], &catalog.roles[b]))
-            .is_file()
-    });
-    if all_there && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
+    let dir = week_dir(cfg, week).join("reports");
+    let stamp_path = dir.join(".inputs.json");
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let (snapshot, _) = stored_week(&store, week)?;
+    let pairs =
+        pairs_with_figures(&snapshot, catalog, &report::all_pairs(catalog.roles.len()), out);
+    let base = reports_digest_base(cfg, catalog, week)?;
+    let stamp = ReportStamp {
+        program: crate::BUILD_ID.to_string(),
+        reports: pairs
+            .iter()
+            .map(|&(a, b)| {
+                let (da, db) = (&catalog.roles[a], &catalog.roles[b]);
+                (crate::render::report_file(da, db), pair_digest(&base, da, db))
+            })
+            .collect(),
+    };
+    let before: ReportStamp = std::fs::read(&stamp_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let stale: Vec<(usize, usize)> = pairs
+        .iter()
+        .copied()
+        .filter(|&(a, b)| {
+            let file = crate::render::report_file(&catalog.roles[a], &catalog.roles[b]);
+            before.program != stamp.program
+                || before.reports.get(&file) != stamp.reports.get(&file)
+                || !dir.join(&file).is_file()
+        })
+        .collect();
+    if stale.is_empty() {
         return Ok(None);
     }
-    let rendered = render_reports(cfg, catalog, week, &pairs, None, out)?;
-    store::write_atomic(&stamp, digest.as_bytes())?;
+    let rendered = render_reports(cfg, catalog, week, &stale, None, out)?;
+    store::write_atomic(&stamp_path, &store::to_json(&stamp)?)?;
     Ok(Some(rendered.len()))
 }
 
@@ -595,7 +687,11 @@ fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
     };
     let pairs = match &args.pair {
         Some(names) => vec![resolve_pair(&catalog, names)?],
-        None => report::all_pairs(catalog.roles.len()),
+        None => {
+            let store = SnapshotStore::new(&cfg.snapshots_dir);
+            let (snapshot, _) = stored_week(&store, week)?;
+            pairs_with_figures(&snapshot, &catalog, &report::all_pairs(catalog.roles.len()), out)
+        }
     };
     let t = Instant::now();
     let rendered = render_reports(cfg, &catalog, week, &pairs, args.emit_source.clone(), out)?;
@@ -614,13 +710,21 @@ fn report_cmd(cfg: &Config, args: &ReportArgs, out: &Printer) -> Result<()> {
     Ok(())
 }
 
+/// The unsubscribe signing key from the environment, if set.
+pub(crate) fn configured_key() -> Option<Vec<u8>> {
+    std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .map(String::into_bytes)
+}
+
 /// The unsubscribe signing key from the environment, or a development key
 /// (with a warning) for files and previews. Sending over SMTP requires the real one.
 fn unsubscribe_key(out: &Printer) -> Vec<u8> {
     static WARNED: std::sync::Once = std::sync::Once::new();
-    match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
-        Ok(k) if !k.is_empty() => k.into_bytes(),
-        _ => {
+    match configured_key() {
+        Some(k) => k,
+        None => {
             WARNED.call_once(|| {
                 out.warn(
                     "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; preview links use a development key",
@@ -725,8 +829,8 @@ fn sample_subscriber(list: &crate::subscribers::SubscriberList) -> Subscriber {
 }
 
 /// Renders the newsletter files of `week` from the stored snapshots.
-fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Printer) -> Result<()> {
-    let issue = prepare_issue(cfg, catalog, week, unsubscribe_key(out))?;
+fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, key: Vec<u8>) -> Result<()> {
+    let issue = prepare_issue(cfg, catalog, week, key)?;
     let dir = week_dir(cfg, week);
     for c in &issue.renderer.model().charts {
         store::write_atomic(&dir.join("charts/newsletter").join(&c.file), &c.png)?;
@@ -748,15 +852,33 @@ fn render_newsletter(cfg: &Config, catalog: &Catalog, week: IsoWeek, out: &Print
     Ok(())
 }
 
-fn newsletter_inputs_digest(cfg: &Config, week: IsoWeek) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(report_inputs_digest(cfg, week)?);
+/// What the newsletter files of a week depend on: the build, the reports' inputs, the
+/// whole catalogue, the templates, the subscribers (the preview's reader),
+/// the newsletter settings and the signing key (the preview's links). The key
+/// enters as a keyed fingerprint, never as itself.
+fn newsletter_inputs_digest(
+    cfg: &Config,
+    catalog: &Catalog,
+    week: IsoWeek,
+    key: &[u8],
+) -> Result<String> {
+    use hmac::{Hmac, Mac};
+    use sha2::Digest;
+    let mut h = reports_digest_base(cfg, catalog, week)?;
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(crate::BUILD_ID.as_bytes());
+    field(&std::fs::read(&cfg.roles).unwrap_or_default());
     for name in ["newsletter.mjml", "newsletter.txt", "your-roles.html", "unsubscribe.html"] {
-        h.update(std::fs::read(cfg.templates_dir.join(name)).unwrap_or_default());
+        field(&std::fs::read(cfg.templates_dir.join(name)).unwrap_or_default());
     }
-    h.update(std::fs::read(&cfg.subscribers).unwrap_or_default());
-    h.update(format!("{:?}", cfg.newsletter));
+    field(&std::fs::read(&cfg.subscribers).unwrap_or_default());
+    field(format!("{:?}", cfg.newsletter).as_bytes());
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"salarytrends newsletter stamp");
+    field(&mac.finalize().into_bytes());
     Ok(crate::model::hex(&h.finalize()))
 }
 
@@ -766,7 +888,8 @@ fn newsletter_if_stale(
     week: IsoWeek,
     out: &Printer,
 ) -> Result<bool> {
-    let digest = newsletter_inputs_digest(cfg, week)?;
+    let key = unsubscribe_key(out);
+    let digest = newsletter_inputs_digest(cfg, catalog, week, &key)?;
     let dir = week_dir(cfg, week).join("newsletter");
     let stamp = dir.join(".inputs.sha256");
     let complete =
@@ -774,7 +897,7 @@ fn newsletter_if_stale(
     if complete && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
         return Ok(false);
     }
-    render_newsletter(cfg, catalog, week, out)?;
+    render_newsletter(cfg, catalog, week, key)?;
     store::write_atomic(&stamp, digest.as_bytes())?;
     Ok(true)
 }
@@ -787,7 +910,7 @@ fn newsletter_cmd(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
         None => stored_default_week(cfg)?,
     };
     let t = Instant::now();
-    render_newsletter(cfg, &catalog, week, out)?;
+    render_newsletter(cfg, &catalog, week, unsubscribe_key(out))?;
     let dir = week_dir(cfg, week).join("newsletter");
     out.say(format!(
         "{week}: newsletter written to {} in {} ms",

@@ -68,9 +68,9 @@ pub(crate) struct SendReport {
 
 /// The unsubscribe key, required when messages really leave the machine.
 fn signing_key(transport: &Transport, out: &Printer) -> Result<Vec<u8>> {
-    match std::env::var("SALARYTRENDS_UNSUBSCRIBE_KEY") {
-        Ok(k) if !k.is_empty() => Ok(k.into_bytes()),
-        _ if matches!(transport, Transport::File(_)) => Ok(super::unsubscribe_key(out)),
+    match super::configured_key() {
+        Some(k) => Ok(k),
+        None if matches!(transport, Transport::File(_)) => Ok(super::unsubscribe_key(out)),
         _ => Err(Fatal::new(
             exit::USAGE,
             format!(
@@ -243,9 +243,12 @@ pub(crate) fn send_week(
     let transport = transport(cfg, week, &from)?;
     let key = signing_key(&transport, out)?;
     let list = load_subscribers(cfg, catalog)?;
+    let list_file = cfg.display_path(&cfg.subscribers);
     for issue in &list.issues {
-        out.say(format!("{}:{}: {}", cfg.display_path(&cfg.subscribers), issue.line, issue.reason));
+        out.warn(format!("{list_file}:{}: {}: {}", issue.line, issue.field, issue.reason));
     }
+    // Rows skipped for their address: named above, counted in the summary.
+    let mut skipped_bad = list.issues.iter().filter(|i| i.field == "email").count();
     let mut ledger: Option<Ledger> =
         if dry_run && !cfg.state_db.exists() { None } else { Some(Ledger::open(&cfg.state_db)?) };
     let (unsubscribed, suppressed) = match &ledger {
@@ -287,15 +290,15 @@ pub(crate) fn send_week(
         match status.get(&ledger::key(&s.email)) {
             Some(Status::Sent) => already += 1,
             Some(Status::Failed) => failed_before += 1,
-            _ => {
-                let to: Address = s.email.parse().map_err(|e| {
-                    Fatal::new(
-                        exit::DATA,
-                        format!("{}:{}: email: {e}", cfg.display_path(&cfg.subscribers), s.line),
-                    )
-                })?;
-                items.push(Item { subscriber: i, to, message_id: ids[i].clone() });
-            }
+            _ => match s.email.parse::<Address>() {
+                Ok(to) => items.push(Item { subscriber: i, to, message_id: ids[i].clone() }),
+                // The list was checked with this parser; should a row still
+                // fail, it is skipped and named like any other bad row.
+                Err(e) => {
+                    out.warn(format!("{list_file}:{}: email: {e}; row skipped", s.line));
+                    skipped_bad += 1;
+                }
+            },
         }
     }
     let mut skipped = format!(
@@ -304,6 +307,12 @@ pub(crate) fn send_week(
     );
     if failed_before > 0 {
         skipped.push_str(&format!(", {failed_before} refused for good this week"));
+    }
+    if skipped_bad > 0 {
+        skipped.push_str(&format!(
+            ", {skipped_bad} row{} of {list_file} skipped for a malformed or repeated address",
+            if skipped_bad == 1 { "" } else { "s" }
+        ));
     }
     if dry_run {
         out.say(format!("{week}: dry run through {}; {skipped}", transport.describe()));
@@ -355,7 +364,15 @@ pub(crate) fn send_week(
         // The outbox is part of the week's outputs.
         crate::report::write_manifest(&week_dir(cfg, week), week)?;
     }
-    finish(week, &outcome, counts, items.len(), secs, out)
+    let list_note = if skipped_bad > 0 {
+        format!(
+            "; {skipped_bad} row{} of {list_file} skipped (named above)",
+            if skipped_bad == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    finish(week, &outcome, counts, items.len(), secs, &list_note, out)
 }
 
 /// The summary line and the exit code of a run.
@@ -365,11 +382,12 @@ fn finish(
     counts: ledger::Counts,
     tried: usize,
     secs: f64,
+    note: &str,
     out: &Printer,
 ) -> Result<SendReport> {
     let rate = if secs > 0.0 { o.sent as f64 / secs } else { 0.0 };
     let line = format!(
-        "sent {}, failed {}, left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go",
+        "sent {}, failed {}, left {} of {tried}; {} retries; {secs:.1} s ({rate:.0} messages/s). Week {week} in the ledger: {} sent, {} failed, {} to go{note}",
         o.sent,
         o.failed,
         o.left,

