@@ -9,41 +9,31 @@
 //! which the csv crate, like Python's `csv`, keeps as a literal character: a
 //! quote opens a quoted field only at the start of a field.
 
-/// The physical line (1-based) of each record of one byte buffer, for
-/// records visited in file order.
-#[derive(Debug, Clone)]
+/// The physical line (1-based) of the records of one byte buffer.
+#[derive(Debug, Clone, Copy)]
 pub struct LineCounter<'a> {
     bytes: &'a [u8],
     first_line: u64,
-    /// Bytes before `pos` hold `line - first_line` newlines.
-    pos: usize,
-    line: u64,
 }
 
 impl<'a> LineCounter<'a> {
     /// A counter over `bytes`, whose first byte is on line `first_line`.
     pub fn new(bytes: &'a [u8], first_line: u64) -> Self {
-        LineCounter { bytes, first_line, pos: 0, line: first_line }
+        LineCounter { bytes, first_line }
     }
 
-    /// The line on which the record that the csv crate places at byte
-    /// `offset` (`Position::byte()`, relative to these bytes) begins.
+    /// The line on which the record at `pos` (the csv crate's position of a
+    /// record read from these bytes) begins.
     ///
-    /// The csv crate's offset of a record can point at the line ends before
-    /// it (the `\n` of a `\r\n`, skipped empty lines); a record never starts
-    /// with a bare line end, so those are stepped over.
-    pub fn record_line(&mut self, offset: u64) -> u64 {
-        let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len());
-        while matches!(self.bytes.get(at), Some(b'\r' | b'\n')) {
-            at += 1;
-        }
-        if at < self.pos {
-            // Records out of order: count again from the start.
-            (self.pos, self.line) = (0, self.first_line);
-        }
-        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.pos..at]).count() as u64;
-        self.pos = at;
-        self.line
+    /// The csv crate counts one line per `\n` before the record's byte
+    /// offset, and that offset can point at line ends before the record
+    /// (the `\n` of a `\r\n`, empty lines it skipped): a record never starts
+    /// with a bare line end, so the `\n`s of that run are added.
+    pub fn record_line(&self, pos: &csv::Position) -> u64 {
+        let start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
+        let run = self.bytes[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n'));
+        let skipped = run.filter(|b| **b == b'\n').count() as u64;
+        self.first_line - 1 + pos.line() + skipped
     }
 }
 
@@ -72,26 +62,33 @@ impl<'a> QuoteWalk<'a> {
     /// before an earlier call's `at`.
     pub fn inside_at(&mut self, at: usize) -> bool {
         let at = at.min(self.raw.len());
-        while self.pos < at {
-            let Some(q) = memchr::memchr(b'"', &self.raw[self.pos..at]).map(|i| self.pos + i)
-            else {
-                self.pos = at;
-                break;
-            };
+        if self.pos >= at {
+            return self.inside;
+        }
+        let start = self.pos;
+        // One iterator over the range: files with a quoted field on every
+        // row have millions of quotes, and this walk runs before the
+        // parallel parse.
+        let mut skip = None;
+        for i in memchr::memchr_iter(b'"', &self.raw[start..at]) {
+            let q = start + i;
+            if skip == Some(q) {
+                // The second quote of a `""` inside a quoted field.
+                continue;
+            }
             if self.inside {
                 if self.raw.get(q + 1) == Some(&b'"') {
-                    self.pos = q + 2;
+                    skip = Some(q + 1);
                 } else {
                     self.inside = false;
-                    self.pos = q + 1;
                 }
             } else {
-                let field_start =
+                self.inside =
                     q == self.data_start || matches!(self.raw[q - 1], b',' | b'\r' | b'\n');
-                self.inside = field_start;
-                self.pos = q + 1;
             }
         }
+        // A `""` whose second quote is at `at` or later: resume after it.
+        self.pos = skip.map_or(at, |s| (s + 1).max(at));
         self.inside
     }
 
@@ -121,11 +118,11 @@ mod tests {
             .has_headers(false)
             .flexible(true)
             .from_reader(text.as_bytes());
-        let mut counter = LineCounter::new(text.as_bytes(), 1);
+        let counter = LineCounter::new(text.as_bytes(), 1);
         rdr.records()
             .map(|r| {
                 let r = r.unwrap();
-                let line = counter.record_line(r.position().unwrap().byte());
+                let line = counter.record_line(r.position().unwrap());
                 (line, r.iter().map(str::to_string).collect())
             })
             .collect()

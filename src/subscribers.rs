@@ -90,7 +90,7 @@ pub fn load(path: &Path, catalog: &Catalog) -> Result<SubscriberList> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("failed to read subscribers '{}'", path.display()))?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut lines = LineCounter::new(body, 1);
+    let lines = LineCounter::new(body, 1);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let headers = rdr
         .headers()
@@ -105,7 +105,7 @@ pub fn load(path: &Path, catalog: &Catalog) -> Result<SubscriberList> {
     for rec in rdr.records() {
         let rec =
             rec.with_context(|| format!("failed to read subscribers '{}'", path.display()))?;
-        let line = lines.record_line(rec.position().map_or(0, |p| p.byte()));
+        let line = rec.position().map_or(0, |p| lines.record_line(p));
         let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("").trim();
         let mut issue = |field: &'static str, reason: String| {
             list.issues.push(SubscriberIssue { line, field, reason })

@@ -189,7 +189,7 @@ impl Source {
     ) -> Result<(), IngestError> {
         let mut rdr =
             csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        let mut lines = LineCounter::new(bytes, lines_before + 1);
+        let lines = LineCounter::new(bytes, lines_before + 1);
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
@@ -199,7 +199,7 @@ impl Source {
                     return Err(IngestError { path: self.name.clone(), reason: e.to_string() });
                 }
             }
-            let line = lines.record_line(rec.position().map_or(0, |p| p.byte()));
+            let line = rec.position().map_or(lines_before + 1, |p| lines.record_line(p));
             each(line, &rec);
         }
     }
