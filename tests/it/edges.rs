@@ -16,6 +16,11 @@ fn stderr(out: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&out.get_output().stderr).into_owned()
 }
 
+/// Runs a command with the signing key set; it must succeed. Its stderr.
+fn keyed(p: &Project, args: &[&str]) -> String {
+    stderr(&p.cmd().env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY).args(args).assert().success())
+}
+
 fn snapshot_json(p: &Project, week: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(p.path(&format!("snapshots/{week}.json"))).unwrap())
         .unwrap()
@@ -67,13 +72,7 @@ fn crlf_subscriber_lists_name_the_physical_line() {
         "email,name,roles,status\r\nada@example.com,\"Ada\r\nLovelace\",mlops-engineer,active\r\n\
          not-an-address,Bob,,active\r\ncy@example.com,Cy,,active\r\n",
     );
-    let out = p
-        .cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["send", "--week", "2026-W47"])
-        .assert()
-        .success();
-    let err = stderr(&out);
+    let err = keyed(&p, &["send", "--week", "2026-W47"]);
     assert!(err.contains("subscribers.csv:4: email: 'not-an-address'"), "{err}");
 }
 
@@ -126,11 +125,7 @@ fn a_role_added_to_the_catalogue_never_gets_another_roles_figures() {
         "subscribers.csv",
         "email,name,roles,status\nada@example.com,Ada,ai-ethicist;mlops-engineer,active\n",
     );
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["newsletter", "--week", "2026-W47"])
-        .assert()
-        .success();
+    keyed(&p, &["newsletter", "--week", "2026-W47"]);
     let text =
         std::fs::read_to_string(p.path("output/2026-W47/newsletter/newsletter.txt")).unwrap();
     let mut checked = 0;
@@ -175,18 +170,8 @@ fn one_malformed_address_is_skipped_and_named_and_everyone_else_is_mailed() {
     p.write("subscribers.csv", &format!("{header}\ntypo@example..com,Typo,,active\n{rest}"));
     let active = rest.lines().filter(|l| l.ends_with(",active")).count();
     assert!(active > 0);
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["newsletter", "--week", "2026-W47"])
-        .assert()
-        .success();
-    let out = p
-        .cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["send", "--week", "2026-W47"])
-        .assert()
-        .success();
-    let err = stderr(&out);
+    keyed(&p, &["newsletter", "--week", "2026-W47"]);
+    let err = keyed(&p, &["send", "--week", "2026-W47"]);
     assert!(err.contains("subscribers.csv:2: email: 'typo@example..com'"), "{err}");
     assert!(err.contains("1 row of subscribers.csv skipped"), "{err}");
     let outbox = std::fs::read_dir(p.path("output/2026-W47/outbox")).unwrap().count();
@@ -213,13 +198,7 @@ fn a_catalogue_of_one_role_runs_the_weekly_job() {
         &format!("{config}subscribers = \"subscribers.csv\"\nstate_db = \"state.sqlite\"\n"),
     );
     p.write("subscribers.csv", "email,name,roles,status\nada@example.com,Ada,,active\n");
-    let out = p
-        .cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["weekly", "--week", "2026-W47"])
-        .assert()
-        .success();
-    let err = stderr(&out);
+    let err = keyed(&p, &["weekly", "--week", "2026-W47"]);
     let text =
         std::fs::read_to_string(p.path("output/2026-W47/newsletter/newsletter.txt")).unwrap();
     assert!(!text.contains("FEATURED COMPARISON"), "{text}");
@@ -267,8 +246,7 @@ fn serve_does_not_start_without_the_signing_key() {
 
 /// The "rendered N PDFs" count of a weekly run, 0 when the reports were current.
 fn rendered(p: &Project) -> usize {
-    let out = p.cmd().env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY).arg("weekly").assert().success();
-    let err = stderr(&out);
+    let err = keyed(p, &["weekly"]);
     let line = err.lines().find(|l| l.trim_start().starts_with("reports")).unwrap();
     match line.split("rendered ").nth(1) {
         Some(rest) => rest.split(' ').next().unwrap().parse().unwrap(),
@@ -323,7 +301,7 @@ fn the_preview_is_signed_again_when_the_key_is_set() {
     p.cmd().env_remove("SALARYTRENDS_UNSUBSCRIBE_KEY").arg("weekly").assert().success();
     let (email, token) = link();
     assert!(verify(b"salarytrends-development-key", &email, &token), "development key first");
-    p.cmd().env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY).arg("weekly").assert().success();
+    keyed(&p, &["weekly"]);
     let (email, token) = link();
     assert!(verify(KEY.as_bytes(), &email, &token), "the real key once it is set");
 }
