@@ -5,6 +5,7 @@ mod cli;
 mod delivery;
 mod deploy;
 mod edges;
+mod golden;
 mod newsletter;
 mod pipeline;
 mod properties;
