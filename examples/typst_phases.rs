@@ -7,7 +7,7 @@
 //!   EVICT=age       `comemo::evict(age)` after each report (default 2; 0 empties it)
 use std::time::Instant;
 
-use salarytrends::render::world::{Base, ReportWorld};
+use salarytrends::report::world::{Base, ReportWorld};
 use typst_layout::PagedDocument;
 
 fn main() {

@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use crate::model::IsoWeek;
+use crate::gendata::GenDataArgs;
+use crate::logging::LogFormat;
+use crate::model::{IsoWeek, WeekRange};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -148,7 +150,7 @@ pub struct SnapshotArgs {
     pub week: Option<IsoWeek>,
     /// A range of weeks, both ends included: 2026-W30..2026-W47
     #[arg(long, value_name = "W1..W2")]
-    pub weeks: Option<String>,
+    pub weeks: Option<WeekRange>,
     /// Rebuild weeks that are already stored
     #[arg(long)]
     pub recompute: bool,
@@ -216,54 +218,4 @@ pub struct ServeArgs {
     /// that `send` signed with the real key are then refused)
     #[arg(long)]
     pub development_key: bool,
-}
-
-/// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Plain lines.
-    Text,
-    /// One JSON object per line, with a timestamp and a level.
-    Json,
-}
-
-/// Output format of generated postings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DataFormat {
-    /// Comma-separated values with a header.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
-
-/// Arguments of `gen-data`.
-#[derive(Debug, Args)]
-pub struct GenDataArgs {
-    /// Folder to write roles.toml, fx.toml, postings and subscribers.csv into
-    #[arg(long, default_value = "data")]
-    pub out: PathBuf,
-    /// Open postings in the newest week (the market size)
-    #[arg(long = "open", default_value_t = 25_000)]
-    pub open: u64,
-    /// Total postings to write instead of a market size (for benchmarks)
-    #[arg(long = "rows", conflicts_with = "open")]
-    pub rows: Option<u64>,
-    /// Weeks of history
-    #[arg(long, default_value_t = 16)]
-    pub weeks: u32,
-    /// The newest week
-    #[arg(long, default_value = "2026-W47")]
-    pub end_week: IsoWeek,
-    /// Roles (the first 14 are the built-in market; more are synthetic)
-    #[arg(long, default_value_t = 14)]
-    pub roles: usize,
-    /// Subscribers
-    #[arg(long, default_value_t = 40)]
-    pub subscribers: u64,
-    /// Random seed
-    #[arg(long, default_value_t = 2026)]
-    pub seed: u64,
-    /// Postings file format
-    #[arg(long, value_enum, default_value_t = DataFormat::Csv)]
-    pub format: DataFormat,
 }

@@ -1,11 +1,14 @@
 //! Configuration: `salarytrends.toml` (spec section 8) → [`Config`], with
-//! relative paths resolved against the config file's folder and unknown keys
-//! rejected by name. The clock is read here, once, into `as_of`.
+//! relative paths resolved against the config file's folder, unknown keys
+//! rejected by name, and every value resolved once into the type that uses
+//! it: addresses parsed, the transport an enum. The secrets are read from the
+//! environment here and nowhere else ([`Secrets`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
 /// The file name looked for in the working folder.
@@ -85,12 +88,24 @@ impl Default for NewsletterConfig {
     }
 }
 
+/// How messages leave: `delivery.transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// `.eml` files in the week's `outbox/`.
+    File,
+    /// An SMTP server (`delivery.smtp_url`).
+    Smtp,
+    /// The local sendmail program (`delivery.sendmail_command`).
+    Sendmail,
+}
+
 /// `[delivery]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
     /// `file`, `smtp` or `sendmail`.
-    pub transport: String,
+    pub transport: TransportKind,
     /// SMTP server URL.
     pub smtp_url: String,
     /// SMTP connections used in parallel.
@@ -112,7 +127,7 @@ pub struct DeliveryConfig {
 impl Default for DeliveryConfig {
     fn default() -> Self {
         DeliveryConfig {
-            transport: "file".into(),
+            transport: TransportKind::File,
             smtp_url: "smtp://127.0.0.1:2525".into(),
             connections: 8,
             max_per_second: 50.0,
@@ -136,9 +151,6 @@ impl RawConfig {
             bail!("max_reject_ratio must be between 0 and 1");
         }
         let d = &raw.delivery;
-        if !matches!(d.transport.as_str(), "file" | "smtp" | "sendmail") {
-            bail!("delivery.transport '{}' is not one of file, smtp, sendmail", d.transport);
-        }
         if d.connections == 0 || d.max_attempts == 0 {
             bail!("delivery.connections and delivery.max_attempts must be at least 1");
         }
@@ -156,6 +168,46 @@ impl RawConfig {
         }
         Ok(raw)
     }
+}
+
+/// Secrets, from the environment only (never from a file in the
+/// repository), read once; never logged (`Debug` shows which are set).
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// `SALARYTRENDS_SMTP_USER` and `SALARYTRENDS_SMTP_PASSWORD`, when a user is set.
+    pub smtp_login: Option<(String, String)>,
+    /// `SALARYTRENDS_UNSUBSCRIBE_KEY`: the HMAC key of unsubscribe links.
+    pub unsubscribe_key: Option<Vec<u8>>,
+}
+
+impl Secrets {
+    /// Reads the secrets from the environment; empty values are unset.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Secrets {
+            smtp_login: var("SALARYTRENDS_SMTP_USER")
+                .map(|u| (u, var("SALARYTRENDS_SMTP_PASSWORD").unwrap_or_default())),
+            unsubscribe_key: var("SALARYTRENDS_UNSUBSCRIBE_KEY").map(String::into_bytes),
+        }
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("smtp_login", &self.smtp_login.as_ref().map(|_| "set"))
+            .field("unsubscribe_key", &self.unsubscribe_key.as_ref().map(|_| "set"))
+            .finish()
+    }
+}
+
+/// The newsletter's addresses, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Senders {
+    /// `newsletter.from`.
+    pub from: Mailbox,
+    /// `newsletter.reply_to`.
+    pub reply_to: Mailbox,
 }
 
 /// The resolved configuration every command works from.
@@ -183,25 +235,37 @@ pub struct Config {
     pub min_salary_sample: u64,
     /// Largest share of rejected rows.
     pub max_reject_ratio: f64,
-    /// Newsletter settings.
+    /// Newsletter settings as written.
     pub newsletter: NewsletterConfig,
+    /// The newsletter's From and Reply-To.
+    pub senders: Senders,
     /// Delivery settings.
     pub delivery: DeliveryConfig,
+    /// Secrets from the environment.
+    pub secrets: Secrets,
     /// "Today", for the default week.
     pub as_of: NaiveDate,
 }
 
 impl Config {
-    /// Loads `file`, or `./salarytrends.toml` when it exists, or the defaults.
+    /// Loads `file`, or `./salarytrends.toml` when it exists, or the
+    /// defaults, and reads the secrets from the environment.
     pub fn load(file: Option<&Path>, as_of: NaiveDate) -> Result<Self> {
-        let (raw, root) = match file {
-            Some(f) => (Self::read(f)?, f.parent().unwrap_or(Path::new("")).to_path_buf()),
+        let (raw, root, name) = match file {
+            Some(f) => (
+                Self::read(f)?,
+                f.parent().unwrap_or(Path::new("")).to_path_buf(),
+                f.display().to_string(),
+            ),
             None if Path::new(DEFAULT_FILE).is_file() => {
-                (Self::read(Path::new(DEFAULT_FILE))?, PathBuf::new())
+                (Self::read(Path::new(DEFAULT_FILE))?, PathBuf::new(), DEFAULT_FILE.to_string())
             }
-            None => (RawConfig::default(), PathBuf::new()),
+            None => (RawConfig::default(), PathBuf::new(), "the default configuration".into()),
         };
-        Ok(Self::resolve(raw, root, as_of))
+        let mut cfg = Self::resolve(raw, root, as_of)
+            .with_context(|| format!("invalid config file '{name}'"))?;
+        cfg.secrets = Secrets::from_env();
+        Ok(cfg)
     }
 
     fn read(path: &Path) -> Result<RawConfig> {
@@ -210,14 +274,21 @@ impl Config {
         RawConfig::parse(&text).with_context(|| format!("invalid config file '{}'", path.display()))
     }
 
-    /// Resolves paths against `root`.
-    pub fn resolve(raw: RawConfig, root: PathBuf, as_of: NaiveDate) -> Self {
+    /// Resolves paths against `root` and parses the addresses (no secrets).
+    pub fn resolve(raw: RawConfig, root: PathBuf, as_of: NaiveDate) -> Result<Self> {
         let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
         let p = |s: &str| {
             let path = Path::new(s);
             if path.is_absolute() { path.to_path_buf() } else { root.join(path) }
         };
-        Config {
+        let mailbox = |key: &str, text: &str| -> Result<Mailbox> {
+            text.parse().map_err(|e| anyhow::anyhow!("newsletter.{key} '{text}': {e}"))
+        };
+        let senders = Senders {
+            from: mailbox("from", &raw.newsletter.from)?,
+            reply_to: mailbox("reply_to", &raw.newsletter.reply_to)?,
+        };
+        Ok(Config {
             postings: p(&raw.postings),
             roles: p(&raw.roles),
             fx: p(&raw.fx),
@@ -229,10 +300,12 @@ impl Config {
             min_salary_sample: raw.min_salary_sample,
             max_reject_ratio: raw.max_reject_ratio,
             newsletter: raw.newsletter,
+            senders,
             delivery: raw.delivery,
+            secrets: Secrets::default(),
             root,
             as_of,
-        }
+        })
     }
 
     /// How a path is shown in messages and snapshots: relative to the config
@@ -253,7 +326,7 @@ mod tests {
         let raw = RawConfig::parse("min_salary_sample = 5\n[delivery]\nconnections = 2\n").unwrap();
         assert_eq!(raw.min_salary_sample, 5);
         assert_eq!(raw.delivery.connections, 2);
-        assert_eq!(raw.delivery.transport, "file");
+        assert_eq!(raw.delivery.transport, TransportKind::File);
         assert_eq!(raw.postings, "data/postings.csv");
     }
 
@@ -263,12 +336,25 @@ mod tests {
         assert!(format!("{err:#}").contains("min_salary_samples"), "{err:#}");
         let err = RawConfig::parse("[delivery]\nconection = 3\n").unwrap_err();
         assert!(format!("{err:#}").contains("conection"), "{err:#}");
+        let err = RawConfig::parse("[delivery]\ntransport = \"smpt\"\n").unwrap_err();
+        assert!(format!("{err:#}").contains("smpt"), "{err:#}");
+    }
+
+    #[test]
+    fn addresses_are_parsed_once_and_named_when_bad() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let mut raw = RawConfig::default();
+        raw.newsletter.from = "Trends <trends@example..com>".into();
+        let err = Config::resolve(raw, PathBuf::new(), day).unwrap_err();
+        assert!(format!("{err:#}").contains("newsletter.from"), "{err:#}");
+        let cfg = Config::resolve(RawConfig::default(), PathBuf::new(), day).unwrap();
+        assert_eq!(cfg.senders.from.email.to_string(), "trends@example.com");
     }
 
     #[test]
     fn relative_paths_resolve_against_the_config_folder() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let cfg = Config::resolve(RawConfig::default(), PathBuf::from("/srv/st"), day);
+        let cfg = Config::resolve(RawConfig::default(), PathBuf::from("/srv/st"), day).unwrap();
         assert_eq!(cfg.postings, PathBuf::from("/srv/st/data/postings.csv"));
         assert_eq!(cfg.display_path(&cfg.postings), "data/postings.csv");
     }

@@ -95,11 +95,45 @@ pub struct WeekOverWeek {
     pub roles: Vec<RoleDelta>,
 }
 
+/// Open positions below which a role's relative change is left out of the
+/// movers by open positions: on a handful of postings a percentage means little.
+pub const MOVER_MIN_OPEN: f64 = 30.0;
+
 impl WeekOverWeek {
     /// The deltas of a role by slug.
     pub fn role(&self, slug: &str) -> Option<&RoleDelta> {
         self.roles.iter().find(|r| r.slug == slug)
     }
+
+    /// Roles by the size of their relative change of open positions, the
+    /// biggest first (ties by slug): those with a percentage and at least
+    /// [`MOVER_MIN_OPEN`] open positions this week. The newsletter and the
+    /// terminal summary both list these.
+    pub fn movers_by_open(&self) -> Vec<&RoleDelta> {
+        let mut v: Vec<&RoleDelta> = self
+            .roles
+            .iter()
+            .filter(|r| r.open_positions.pct.is_some())
+            .filter(|r| r.open_positions.cur.is_some_and(|c| c >= MOVER_MIN_OPEN))
+            .collect();
+        sort_by_relative_change(&mut v, |r| &r.open_positions);
+        v
+    }
+
+    /// Roles by the size of their relative change of median salary, the
+    /// biggest first (ties by slug): those with a median in both weeks.
+    pub fn movers_by_median(&self) -> Vec<&RoleDelta> {
+        let mut v: Vec<&RoleDelta> = self.roles.iter().filter(|r| r.median.pct.is_some()).collect();
+        sort_by_relative_change(&mut v, |r| &r.median);
+        v
+    }
+}
+
+fn sort_by_relative_change(v: &mut [&RoleDelta], change: fn(&RoleDelta) -> &Change) {
+    v.sort_by(|a, b| {
+        let (x, y) = (change(a).pct.unwrap_or(0.0), change(b).pct.unwrap_or(0.0));
+        y.abs().total_cmp(&x.abs()).then_with(|| a.slug.cmp(&b.slug))
+    });
 }
 
 fn pp(prev: Option<f64>, cur: Option<f64>) -> Option<f64> {

@@ -4,10 +4,18 @@
 
 use std::io::IsTerminal;
 
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing::Level;
 
-use crate::cli::LogFormat;
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Plain lines.
+    Text,
+    /// One JSON object per line, with a timestamp and a level.
+    Json,
+}
 
 /// How the run reports.
 #[derive(Debug, Clone, Copy)]

@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use salarytrends::cli::{Cli, LogFormat};
-use salarytrends::{app, logging::Logging};
+use salarytrends::cli::Cli;
+use salarytrends::logging::{LogFormat, Logging};
+use salarytrends::{app, exit};
 
 /// typst allocates and frees many small objects while laying out a report;
 /// with glibc's allocator about a sixth of a batch's time was spent in
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { app::exit::USAGE } else { app::exit::OK });
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
     let logging = Logging { format: cli.log_format, quiet: cli.quiet, verbose: cli.verbose };
@@ -26,12 +27,16 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let code = app::exit_code(&err);
+            let code = exit::code_of(&err);
+            let messages = exit::messages(&err);
             match logging.format {
-                LogFormat::Json => tracing::error!(exit_code = code, "{err:#}"),
+                LogFormat::Json => tracing::error!(exit_code = code, "{}", messages.join(": ")),
                 LogFormat::Text => {
-                    eprintln!("error: {err}");
-                    for cause in err.chain().skip(1) {
+                    let mut lines = messages.iter();
+                    if let Some(first) = lines.next() {
+                        eprintln!("error: {first}");
+                    }
+                    for cause in lines {
                         eprintln!("caused by: {cause}");
                     }
                 }

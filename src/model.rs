@@ -92,6 +92,43 @@ impl FromStr for IsoWeek {
     }
 }
 
+/// A range of ISO weeks, both ends included, written `2026-W30..2026-W47`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekRange {
+    /// The first week.
+    pub first: IsoWeek,
+    /// The last week (not before `first`).
+    pub last: IsoWeek,
+}
+
+impl WeekRange {
+    /// Every week of the range, oldest first.
+    pub fn weeks(self) -> Vec<IsoWeek> {
+        self.first.through(self.last)
+    }
+}
+
+/// Why a week range did not parse.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "'{0}' is not a range like 2026-W30..2026-W47 (first week, two dots, a week not before it)"
+)]
+pub struct BadWeekRange(String);
+
+impl FromStr for WeekRange {
+    type Err = BadWeekRange;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadWeekRange(s.to_string());
+        let (a, b) = s.split_once("..").ok_or_else(bad)?;
+        let (first, last): (IsoWeek, IsoWeek) =
+            (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+        if last < first {
+            return Err(bad());
+        }
+        Ok(WeekRange { first, last })
+    }
+}
+
 impl Serialize for IsoWeek {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -173,61 +210,9 @@ impl Posting {
     }
 }
 
-/// Money as shown in documents: `$173K` (thousands, rounded half-up).
-pub fn money_k(usd: f64) -> String {
-    let k = (usd / 1000.0 + 0.5).floor() as i64;
-    format!("${k}K")
-}
-
-/// A count with thousands separators: `26,159`.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A change of money: `$4.2K` (thousands with one decimal, so small moves still show).
-pub fn money_delta_k(usd: f64) -> String {
-    format!("${:.1}K", usd / 1000.0)
-}
-
 /// Bytes as lower-case hex (digests, tokens).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A fraction shown as a percentage with one decimal: `8.8%`.
-pub fn pct1(fraction: f64) -> String {
-    format!("{:.1}%", (fraction * 1000.0 + 0.5).floor() / 10.0)
-}
-
-/// Rounds shares (fractions) to tenths of a percent so that they sum to
-/// exactly 100.0 (largest remainder). Returns tenths of a percent.
-pub fn largest_remainder_tenths(shares: &[f64]) -> Vec<u32> {
-    let total: f64 = shares.iter().sum();
-    if shares.is_empty() || total <= 0.0 {
-        return vec![0; shares.len()];
-    }
-    let scaled: Vec<f64> = shares.iter().map(|s| s / total * 1000.0).collect();
-    let mut out: Vec<u32> = scaled.iter().map(|v| v.floor() as u32).collect();
-    let given: u32 = out.iter().sum();
-    let mut order: Vec<usize> = (0..shares.len()).collect();
-    // Largest remainder first; ties go to the earlier entry so the result is stable.
-    order.sort_by(|&a, &b| {
-        let ra = scaled[a] - scaled[a].floor();
-        let rb = scaled[b] - scaled[b].floor();
-        rb.total_cmp(&ra).then(a.cmp(&b))
-    });
-    for &i in order.iter().take(1000u32.saturating_sub(given) as usize) {
-        out[i] += 1;
-    }
-    out
 }
 
 #[cfg(test)]
@@ -250,24 +235,12 @@ mod tests {
     }
 
     #[test]
-    fn money_and_percent_formats() {
-        assert_eq!(money_k(173_000.0), "$173K");
-        assert_eq!(money_k(172_500.0), "$173K");
-        assert_eq!(money_k(172_499.0), "$172K");
-        assert_eq!(pct1(0.0875), "8.8%");
-        assert_eq!(pct1(0.0), "0.0%");
-        assert_eq!(count(26_159), "26,159");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_000_000), "1,000,000");
-        assert_eq!(money_delta_k(312.0), "$0.3K");
-    }
-
-    #[test]
-    fn largest_remainder_sums_to_one_hundred() {
-        let t = largest_remainder_tenths(&[1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]);
-        assert_eq!(t.iter().sum::<u32>(), 1000);
-        assert_eq!(t, vec![334, 333, 333]);
-        let t = largest_remainder_tenths(&[0.04, 0.74, 0.22]);
-        assert_eq!(t, vec![40, 740, 220]);
+    fn week_ranges_parse_in_order_only() {
+        // 2026 has a week 53.
+        let r: WeekRange = "2026-W52..2027-W02".parse().unwrap();
+        assert_eq!(r.weeks().len(), 4);
+        assert!("2026-W47..2026-W46".parse::<WeekRange>().is_err());
+        assert!("2026-W47".parse::<WeekRange>().is_err());
+        assert!("2026-W47..".parse::<WeekRange>().is_err());
     }
 }

@@ -19,9 +19,9 @@ use anyhow::{Context, Result};
 use percent_encoding::percent_decode_str;
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use crate::app::{Fatal, exit};
 use crate::config::Config;
 use crate::delivery::ledger::Ledger;
+use crate::exit::{self, Fatal};
 use crate::newsletter::mime::verify_token;
 
 /// Threads answering requests.

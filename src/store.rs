@@ -128,11 +128,17 @@ impl SnapshotStore {
         Ok(Some(snap))
     }
 
-    /// Stores a snapshot atomically.
-    pub fn save(&self, snap: &Snapshot) -> Result<PathBuf> {
+    /// Stores a snapshot atomically and returns it as [`SnapshotStore::load`]
+    /// will read it back: parsing a float from JSON can land one unit in the
+    /// last place away from the value written, and every output must be made
+    /// from the same figures whether the week was just computed or stored
+    /// long ago.
+    pub fn save(&self, snap: &Snapshot) -> Result<Snapshot> {
         let path = self.path(snap.week);
-        write_atomic(&path, &to_json(snap)?)?;
-        Ok(path)
+        let bytes = to_json(snap)?;
+        write_atomic(&path, &bytes)?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("'{}' does not read back as a snapshot", path.display()))
     }
 
     /// The stored weeks, oldest first.

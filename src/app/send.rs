@@ -8,17 +8,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use lettre::Address;
 
-use super::{
-    Fatal, Printer, exit, load_subscribers, prepare_issue, sample_subscriber, stored_week, week_dir,
-};
+use super::newsletter::{load_subscribers, prepare, sample_subscriber};
+use super::{Printer, Week, load_catalog, unsubscribe_key, week_or_stored};
 use crate::cli::SendArgs;
-use crate::config::Config;
+use crate::config::{Config, TransportKind};
 use crate::delivery::ledger::{self, Ledger, Status};
 use crate::delivery::transport::{SmtpSettings, Transport};
 use crate::delivery::{self, Item, Outcome, Run, Settings};
+use crate::exit::{self, Fatal};
 use crate::model::IsoWeek;
+use crate::output;
 use crate::roles::Catalog;
-use crate::store::SnapshotStore;
 use crate::subscribers::{Status as SubscriberStatus, Subscriber};
 
 /// Holds the state database for one run; released when dropped or when the
@@ -67,11 +67,11 @@ pub(crate) struct SendReport {
 }
 
 /// The unsubscribe key, required when messages really leave the machine.
-fn signing_key(transport: &Transport, out: &Printer) -> Result<Vec<u8>> {
-    match super::configured_key() {
-        Some(k) => Ok(k),
-        None if matches!(transport, Transport::File(_)) => Ok(super::unsubscribe_key(out)),
-        _ => Err(Fatal::new(
+fn signing_key(cfg: &Config, transport: &Transport, out: &Printer) -> Result<Vec<u8>> {
+    match &cfg.secrets.unsubscribe_key {
+        Some(k) => Ok(k.clone()),
+        None if matches!(transport, Transport::File(_)) => Ok(unsubscribe_key(cfg, out)),
+        None => Err(Fatal::new(
             exit::USAGE,
             format!(
                 "SALARYTRENDS_UNSUBSCRIBE_KEY is not set; sending through {} needs the key that signs unsubscribe links",
@@ -82,25 +82,29 @@ fn signing_key(transport: &Transport, out: &Printer) -> Result<Vec<u8>> {
     }
 }
 
-fn transport(cfg: &Config, week: IsoWeek, from: &Address) -> Result<Transport> {
+fn transport(cfg: &Config, week: IsoWeek) -> Result<Transport> {
     let d = &cfg.delivery;
-    Ok(match d.transport.as_str() {
-        "smtp" => Transport::Smtp(
-            SmtpSettings::parse(
+    Ok(match d.transport {
+        TransportKind::Smtp => {
+            let mut smtp = SmtpSettings::parse(
                 &d.smtp_url,
-                from.domain(),
+                cfg.senders.from.email.domain(),
                 Duration::from_secs_f64(d.timeout_seconds),
             )
-            .map_err(|e| Fatal::new(exit::USAGE, e))?,
-        ),
-        "sendmail" => Transport::Sendmail(d.sendmail_command.clone()),
-        _ => Transport::File(week_dir(cfg, week).join("outbox")),
+            .map_err(|e| Fatal::new(exit::USAGE, e))?;
+            smtp.credentials = cfg.secrets.smtp_login.clone();
+            Transport::Smtp(smtp)
+        }
+        TransportKind::Sendmail => Transport::Sendmail(d.sendmail_command.clone()),
+        TransportKind::File => {
+            Transport::File(output::week_dir(&cfg.output_dir, week).join(output::OUTBOX))
+        }
     })
 }
 
 /// Why a week should not be mailed, if it looks broken.
-fn week_problems(cfg: &Config, store: &SnapshotStore, week: IsoWeek) -> Result<Vec<String>> {
-    let (snap, d) = stored_week(store, week)?;
+fn week_problems(cfg: &Config, week: &Week) -> Vec<String> {
+    let (snap, d) = (&week.snapshot, &week.deltas);
     let mut problems = Vec::new();
     let m = &d.market.open_positions;
     if let (Some(prev), Some(pct)) = (m.prev, m.pct)
@@ -125,31 +129,28 @@ fn week_problems(cfg: &Config, store: &SnapshotStore, week: IsoWeek) -> Result<V
     if snap.market.open_positions == 0 {
         problems.push("the week has no open positions".into());
     }
-    Ok(problems)
+    problems
+}
+
+/// What a send may do besides the ordinary.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct SendOptions {
+    /// Send a week that looks broken anyway.
+    pub(super) force: bool,
+    /// Say what would be sent; send and record nothing.
+    pub(super) dry_run: bool,
 }
 
 /// `send`.
-pub(crate) fn send_cmd(cfg: &Config, args: &SendArgs, out: &Printer) -> Result<SendReport> {
-    let catalog =
-        Catalog::load(&cfg.roles).map_err(|e| Fatal::new(exit::DATA, format!("{e:#}")))?;
-    let week = match args.week {
-        Some(w) => w,
-        None => super::stored_default_week(cfg)?,
-    };
+pub(super) fn run(cfg: &Config, args: &SendArgs, out: &Printer) -> Result<SendReport> {
+    let catalog = load_catalog(cfg)?;
+    let week = Week::load(cfg, week_or_stored(cfg, args.week)?)?;
     if let Some(addr) = &args.test_to {
-        return test_send(cfg, &catalog, week, addr, out);
+        return test_send(cfg, &catalog, &week, addr, out);
     }
-    let _lock = if args.dry_run { None } else { Some(lock_state(cfg)?) };
-    send_week(cfg, &catalog, week, args.force, args.dry_run, out)
-}
-
-fn parse_from(cfg: &Config) -> Result<Address> {
-    let from: lettre::message::Mailbox = cfg
-        .newsletter
-        .from
-        .parse()
-        .map_err(|e| Fatal::new(exit::USAGE, format!("newsletter.from: {e}")))?;
-    Ok(from.email)
+    let opts = SendOptions { force: args.force, dry_run: args.dry_run };
+    let _lock = if opts.dry_run { None } else { Some(lock_state(cfg)?) };
+    send_week(cfg, &catalog, &week, opts, out)
 }
 
 fn settings(cfg: &Config, transport: &Transport) -> Settings {
@@ -169,16 +170,17 @@ fn settings(cfg: &Config, transport: &Transport) -> Settings {
 fn test_send(
     cfg: &Config,
     catalog: &Catalog,
-    week: IsoWeek,
+    current: &Week,
     addr: &str,
     out: &Printer,
 ) -> Result<SendReport> {
+    let week = current.week();
     let to: Address =
         addr.parse().map_err(|e| Fatal::new(exit::USAGE, format!("--test-to '{addr}': {e}")))?;
-    let from = parse_from(cfg)?;
-    let transport = transport(cfg, week, &from)?;
-    let key = signing_key(&transport, out)?;
-    let issue = prepare_issue(cfg, catalog, week, key)?;
+    let from = cfg.senders.from.email.clone();
+    let transport = transport(cfg, week)?;
+    let key = signing_key(cfg, &transport, out)?;
+    let issue = prepare(cfg, catalog, current, key)?;
     let mut sample = sample_subscriber(&load_subscribers(cfg, catalog)?);
     sample.email = to.to_string();
     let recipients = [sample];
@@ -218,16 +220,16 @@ fn test_send(
 }
 
 /// Sends `week` to every active subscriber not yet sent to. The caller holds the lock (unless `dry_run`).
-pub(crate) fn send_week(
+pub(super) fn send_week(
     cfg: &Config,
     catalog: &Catalog,
-    week: IsoWeek,
-    force: bool,
-    dry_run: bool,
+    current: &Week,
+    opts: SendOptions,
     out: &Printer,
 ) -> Result<SendReport> {
-    let store = SnapshotStore::new(&cfg.snapshots_dir);
-    let problems = week_problems(cfg, &store, week)?;
+    let SendOptions { force, dry_run } = opts;
+    let week = current.week();
+    let problems = week_problems(cfg, current);
     if !problems.is_empty() {
         let list = problems.join("; ");
         if !force {
@@ -239,9 +241,9 @@ pub(crate) fn send_week(
         }
         out.warn(format!("{week} looks broken ({list}); sending because of --force"));
     }
-    let from = parse_from(cfg)?;
-    let transport = transport(cfg, week, &from)?;
-    let key = signing_key(&transport, out)?;
+    let from = cfg.senders.from.email.clone();
+    let transport = transport(cfg, week)?;
+    let key = signing_key(cfg, &transport, out)?;
     let list = load_subscribers(cfg, catalog)?;
     let list_file = cfg.display_path(&cfg.subscribers);
     for issue in &list.issues {
@@ -340,7 +342,7 @@ pub(crate) fn send_week(
         if items.len() == 1 { "" } else { "s" },
         transport.describe()
     ));
-    let issue = prepare_issue(cfg, catalog, week, key)?;
+    let issue = prepare(cfg, catalog, current, key)?;
     let ledger = Mutex::new(ledger.context("the ledger is open for a real run")?);
     let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
     let bar = out.progress(items.len() as u64, "sending");
@@ -362,7 +364,7 @@ pub(crate) fn send_week(
     let counts = ledger.into_inner().expect("ledger lock").counts(&w)?;
     if matches!(transport, Transport::File(_)) && outcome.sent > 0 {
         // The outbox is part of the week's outputs.
-        crate::report::write_manifest(&week_dir(cfg, week), week)?;
+        output::write_manifest(&output::week_dir(&cfg.output_dir, week), week)?;
     }
     let list_note = if skipped_bad > 0 {
         format!(

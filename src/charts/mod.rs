@@ -13,19 +13,9 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 use serde::Serialize;
 
-use crate::model::{money_k, pct1};
+use crate::fonts;
 use crate::stats::{RoleStats, Snapshot};
-
-/// The family name every chart uses; the typst world and plotters both know it.
-pub const FONT_FAMILY: &str = "Inter";
-/// Inter Regular.
-pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/Inter-Regular.otf");
-/// Inter Italic.
-pub const FONT_ITALIC: &[u8] = include_bytes!("../../assets/fonts/Inter-Italic.otf");
-/// Inter SemiBold.
-pub const FONT_SEMIBOLD: &[u8] = include_bytes!("../../assets/fonts/Inter-SemiBold.otf");
-/// Inter Bold.
-pub const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/Inter-Bold.otf");
+use crate::text::{money_k, pct1};
 
 /// Okabe–Ito blue: the first role.
 pub const COLOR_A: RGBColor = RGBColor(0x00, 0x72, 0xB2);
@@ -45,18 +35,18 @@ fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for (style, bytes) in [
-            (FontStyle::Normal, FONT_REGULAR),
-            (FontStyle::Italic, FONT_ITALIC),
-            (FontStyle::Bold, FONT_BOLD),
+            (FontStyle::Normal, fonts::REGULAR),
+            (FontStyle::Italic, fonts::ITALIC),
+            (FontStyle::Bold, fonts::BOLD),
         ] {
-            plotters::style::register_font(FONT_FAMILY, style, bytes)
-                .unwrap_or_else(|_| panic!("embedded font {FONT_FAMILY} is valid"));
+            plotters::style::register_font(fonts::FAMILY, style, bytes)
+                .unwrap_or_else(|_| panic!("embedded font {} is valid", fonts::FAMILY));
         }
     });
 }
 
 fn font(size: f64) -> TextStyle<'static> {
-    (FONT_FAMILY, size).into_font().color(&INK)
+    (fonts::FAMILY, size).into_font().color(&INK)
 }
 
 /// One chart, ready to be written or embedded.
@@ -256,7 +246,7 @@ fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
             root.draw(&Text::new(r.name.clone(), (20, y0 + 28), font(22.4))).expect("name");
             let mut x = left as f64;
             let s = shares(r);
-            let tenths = crate::model::largest_remainder_tenths(&s);
+            let tenths = crate::text::largest_remainder_tenths(&s);
             for i in 0..3 {
                 let wpx = s[i] * (right - left) as f64;
                 let x1 = x + wpx;
@@ -516,7 +506,7 @@ pub fn newsletter_charts(s: &Snapshot) -> Vec<(String, String, Vec<u8>)> {
     by_open.truncate(10);
     let open_rows: Vec<(String, f64, String)> = by_open
         .iter()
-        .map(|r| (r.name.clone(), r.open_positions as f64, crate::model::count(r.open_positions)))
+        .map(|r| (r.name.clone(), r.open_positions as f64, crate::text::count(r.open_positions)))
         .collect();
     let open_alt = format!(
         "Open positions by role in {}: {}.",

@@ -115,7 +115,8 @@ impl fmt::Debug for SmtpSettings {
 
 impl SmtpSettings {
     /// Parses `smtp://host[:port]` (STARTTLS, port 587) or `smtps://host[:port]`
-    /// (implicit TLS, port 465).
+    /// (implicit TLS, port 465). The login, a secret, is set apart
+    /// ([`SmtpSettings::credentials`]).
     pub fn parse(url: &str, hello: &str, timeout: Duration) -> Result<Self, String> {
         let bad = |why: &str| format!("delivery.smtp_url '{url}': {why}");
         let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("not a URL"))?;
@@ -142,19 +143,12 @@ impl SmtpSettings {
         }
         let loopback = host.eq_ignore_ascii_case("localhost")
             || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        let credentials = match (
-            std::env::var("SALARYTRENDS_SMTP_USER"),
-            std::env::var("SALARYTRENDS_SMTP_PASSWORD"),
-        ) {
-            (Ok(u), Ok(p)) if !u.is_empty() => Some((u, p)),
-            _ => None,
-        };
         Ok(SmtpSettings {
             host,
             port,
             implicit_tls,
             loopback,
-            credentials,
+            credentials: None,
             hello: hello.to_string(),
             timeout,
         })

@@ -6,17 +6,58 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::Days;
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{DataFormat, GenDataArgs};
 use crate::ingest::COLUMNS;
 use crate::model::IsoWeek;
 use crate::roles::RoleDef;
 use crate::store;
+
+/// Output format of generated postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// Comma-separated values with a header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Arguments of `gen-data`.
+#[derive(Debug, Args)]
+pub struct GenDataArgs {
+    /// Folder to write roles.toml, fx.toml, postings and subscribers.csv into
+    #[arg(long, default_value = "data")]
+    pub out: PathBuf,
+    /// Open postings in the newest week (the market size)
+    #[arg(long = "open", default_value_t = 25_000)]
+    pub open: u64,
+    /// Total postings to write instead of a market size (for benchmarks)
+    #[arg(long = "rows", conflicts_with = "open")]
+    pub rows: Option<u64>,
+    /// Weeks of history
+    #[arg(long, default_value_t = 16)]
+    pub weeks: u32,
+    /// The newest week
+    #[arg(long, default_value = "2026-W47")]
+    pub end_week: IsoWeek,
+    /// Roles (the first 14 are the built-in market; more are synthetic)
+    #[arg(long, default_value_t = 14)]
+    pub roles: usize,
+    /// Subscribers
+    #[arg(long, default_value_t = 40)]
+    pub subscribers: u64,
+    /// Random seed
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Postings file format
+    #[arg(long, value_enum, default_value_t = DataFormat::Csv)]
+    pub format: DataFormat,
+}
 
 const MARKET: &str = include_str!("market.toml");
 /// Weeks generated before the first week of history, so it starts full.

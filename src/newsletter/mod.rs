@@ -15,12 +15,12 @@ use anyhow::{Context, Result, bail};
 use minijinja::{AutoEscape, Environment, context};
 use serde::Serialize;
 
-use crate::deltas::{Change, WeekOverWeek};
-use crate::model::{count, money_delta_k, money_k, pct1};
-use crate::render::report_file;
+use crate::deltas::{Change, RoleDelta, WeekOverWeek};
+use crate::output;
 use crate::roles::RoleDef;
-use crate::stats::Snapshot;
+use crate::stats::{RoleStats, Snapshot};
 use crate::subscribers::Subscriber;
+use crate::text::{self, count, money_delta_k, money_k, pct1};
 
 const MARK_ROLES: &str = "@@YOUR_ROLES@@";
 const MARK_UNSUBSCRIBE: &str = "@@UNSUBSCRIBE@@";
@@ -140,37 +140,18 @@ pub struct IssueModel {
     pub postal_address: String,
 }
 
-fn arrow(v: f64) -> (&'static str, &'static str) {
-    if v > 0.0 {
-        ("↑", "up")
-    } else if v < 0.0 {
-        ("↓", "down")
-    } else {
-        ("→", "flat")
-    }
-}
-
+/// A change as the issue shows it: `+12 (+4.3%)`, or "new this week".
 fn change(c: &Change, fmt: impl Fn(f64) -> String) -> String {
-    match (c.abs, c.pct) {
-        (Some(a), pct) => {
-            let sign = if a > 0.0 {
-                "+"
-            } else if a < 0.0 {
-                "−"
-            } else {
-                "±"
-            };
-            let pct = pct.map(|p| format!(" ({sign}{:.1}%)", p.abs() * 100.0)).unwrap_or_default();
-            format!("{sign}{}{pct}", fmt(a.abs()))
-        }
-        (None, _) => "new this week".into(),
+    match c.abs {
+        Some(a) => text::signed_change(a, c.pct, fmt),
+        None => "new this week".into(),
     }
 }
 
 /// Builds the issue of a week.
-pub fn issue_model(
-    s: &Snapshot,
-    d: &WeekOverWeek,
+pub fn issue_model<'a>(
+    s: &'a Snapshot,
+    d: &'a WeekOverWeek,
     roles: &[RoleDef],
     base_url: &str,
     postal_address: &str,
@@ -182,7 +163,7 @@ pub fn issue_model(
         let (x, y) = (a.min(b), a.max(b));
         ReportLink {
             title: format!("{} vs {}", roles[x].name, roles[y].name),
-            url: format!("{base}/{week}/reports/{}", report_file(&roles[x], &roles[y])),
+            url: format!("{base}/{}", output::report_path(s.week, &roles[x], &roles[y])),
         }
     };
     let m = &d.market.open_positions;
@@ -204,28 +185,16 @@ pub fn issue_model(
     let index_of = |slug: &str| roles.iter().position(|r| r.slug == slug);
     let has_data = |i: usize| stats_of(i).is_some();
     // The roles of the catalogue with figures this week, with their deltas.
-    let current: Vec<(usize, &crate::deltas::RoleDelta, &crate::stats::RoleStats)> = d
-        .roles
-        .iter()
-        .filter_map(|r| {
-            let i = index_of(&r.slug)?;
-            Some((i, r, stats_of(i)?))
-        })
-        .collect();
-    // Movers among roles big enough for a percentage to mean something.
-    let mut by_open: Vec<_> = current
-        .iter()
-        .filter(|(_, r, st)| r.open_positions.pct.is_some() && st.open_positions >= 30)
-        .collect();
-    by_open.sort_by(|a, b| {
-        let (x, y) = (a.1.open_positions.pct.unwrap_or(0.0), b.1.open_positions.pct.unwrap_or(0.0));
-        y.abs().total_cmp(&x.abs()).then_with(|| a.1.slug.cmp(&b.1.slug))
-    });
+    let current = |r: &'a RoleDelta| -> Option<(usize, &'a RoleDelta, &'a RoleStats)> {
+        let i = index_of(&r.slug)?;
+        Some((i, r, stats_of(i)?))
+    };
+    let by_open: Vec<_> = d.movers_by_open().into_iter().filter_map(current).collect();
     let movers_open: Vec<Mover> = by_open
         .iter()
         .take(5)
         .map(|(i, r, st)| {
-            let (a, dir) = arrow(r.open_positions.abs.unwrap_or(0.0));
+            let (a, dir) = text::arrow(r.open_positions.abs.unwrap_or(0.0));
             Mover {
                 name: roles[*i].name.clone(),
                 value: count(st.open_positions),
@@ -235,18 +204,15 @@ pub fn issue_model(
             }
         })
         .collect();
-    let mut by_median: Vec<_> = current.iter().filter(|(_, r, _)| r.median.pct.is_some()).collect();
-    by_median.sort_by(|a, b| {
-        let (x, y) = (a.1.median.pct.unwrap_or(0.0), b.1.median.pct.unwrap_or(0.0));
-        y.abs().total_cmp(&x.abs()).then_with(|| a.1.slug.cmp(&b.1.slug))
-    });
-    let movers_median: Vec<Mover> = by_median
-        .iter()
+    let movers_median: Vec<Mover> = d
+        .movers_by_median()
+        .into_iter()
+        .filter_map(current)
         .take(5)
         .map(|(i, r, _)| {
-            let (a, dir) = arrow(r.median.abs.unwrap_or(0.0));
+            let (a, dir) = text::arrow(r.median.abs.unwrap_or(0.0));
             Mover {
-                name: roles[*i].name.clone(),
+                name: roles[i].name.clone(),
                 value: r.median.cur.map(money_k).unwrap_or_default(),
                 change: change(&r.median, money_delta_k),
                 arrow: a.into(),
@@ -254,10 +220,11 @@ pub fn issue_model(
             }
         })
         .collect();
-    let suppressed: Vec<String> = current
+    let with_figures: Vec<_> = d.roles.iter().filter_map(current).collect();
+    let suppressed: Vec<String> = with_figures
         .iter()
         .filter(|(_, _, st)| st.salary.suppressed())
-        .map(|(i, _, st)| format!("{} (n = {})", roles[*i].name, st.salary.n))
+        .map(|(i, _, st)| text::with_n(&roles[*i].name, st.salary.n))
         .collect();
     let (headline, subject_move) = match movers_open.first() {
         Some(top) => (
@@ -287,9 +254,9 @@ pub fn issue_model(
     // Featured: the biggest mover against the role whose skills overlap it
     // most; with fewer than two roles with figures there is no comparison.
     let featured = (|| {
-        let first = by_open.first().map(|(i, _, _)| *i).or(current.first().map(|c| c.0))?;
+        let first = by_open.first().or(with_figures.first()).map(|c| c.0)?;
         let fs = stats_of(first)?;
-        let partner = current
+        let partner = with_figures
             .iter()
             .filter(|(j, _, _)| *j != first)
             .max_by_key(|(j, _, st)| {
@@ -350,7 +317,7 @@ pub fn issue_model(
                             .unwrap_or_else(|| "new this week".into()),
                         median: match r.salary.median {
                             Some(m) => money_k(m),
-                            None => format!("not enough disclosed salaries (n = {})", r.salary.n),
+                            None => text::not_enough_salaries(r.salary.n),
                         },
                         median_change: match (r.salary.median, rd) {
                             (None, _) => "no figure".into(),
@@ -390,7 +357,7 @@ pub fn issue_model(
         featured,
         roles: roles_map,
         charts,
-        web_url: format!("{base}/{week}/newsletter/newsletter.html"),
+        web_url: format!("{base}/{}", output::newsletter_page(s.week)),
         postal_address: postal_address.to_string(),
     }
 }

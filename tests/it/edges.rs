@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use salarytrends::model::count;
+use salarytrends::text::count;
 
 use crate::support::{HEADER, Project, free_port};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command as Process;
 
 use predicates::str::contains;
-use salarytrends::model::{count, money_k};
+use salarytrends::text::{count, money_k};
 
 use crate::support::{HEADER, Project};
 

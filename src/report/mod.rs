@@ -1,20 +1,27 @@
 //! The report stage: stored snapshots → charts → report model → PDF, for one
-//! pair or every pair, plus the `--emit-source` folders and the manifest.
+//! pair or every pair, plus the `--emit-source` folders.
+//!
+//! [`model`] builds what the template shows, [`prose`] writes its sentences,
+//! [`world`] and [`pdf`] typeset it with typst used as a library.
+
+pub mod model;
+pub mod pdf;
+mod prose;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result};
 
 use crate::charts;
 use crate::deltas::WeekOverWeek;
-use crate::model::IsoWeek;
-use crate::render::{self, PairInput, pdf, world};
+use crate::output::report_file;
 use crate::roles::RoleDef;
 use crate::stats::Snapshot;
 use crate::store;
+use model::PairInput;
 
 /// How many evictions a memoised typst result survives unused. Each worker
 /// evicts after each of its reports, so with two workers this keeps what the
@@ -58,14 +65,15 @@ pub fn all_pairs(n: usize) -> Vec<(usize, usize)> {
     (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect()
 }
 
+/// The report template shipped with the binary (used when `templates/report.typ` is absent).
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/report.typ");
+
 /// The typst source of the report template: `templates_dir/report.typ` or the built-in one.
 pub fn template(templates_dir: &Path) -> Result<String> {
     let path = templates_dir.join("report.typ");
     match std::fs::read_to_string(&path) {
         Ok(t) => Ok(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(render::DEFAULT_TEMPLATE.to_string())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DEFAULT_TEMPLATE.to_string()),
         Err(e) => Err(e).with_context(|| format!("failed to read template '{}'", path.display())),
     }
 }
@@ -89,7 +97,7 @@ pub fn pair_files(job: &ReportJob<'_>, a: usize, b: usize) -> Result<Vec<(String
         &charts::trend(job.history, &da.slug),
         &charts::trend(job.history, &db.slug),
     );
-    let model = render::pair_model(&PairInput {
+    let model = model::pair_model(&PairInput {
         snapshot: job.snapshot,
         deltas: job.deltas,
         a,
@@ -158,7 +166,7 @@ fn render_one(
     b: usize,
 ) -> Result<Rendered> {
     let (da, db) = (&job.roles[a], &job.roles[b]);
-    let file = render::report_file(da, db);
+    let file = report_file(da, db);
     let stem = file.trim_end_matches(".pdf");
     let files = pair_files(job, a, b)?;
     let week = job.snapshot.week;
@@ -184,72 +192,8 @@ fn emit_source(dir: &Path, template: &str, files: &[(String, Vec<u8>)]) -> Resul
     for (name, data) in files {
         store::write_atomic_deferred(&dir.join(name), data)?;
     }
-    for (name, data) in [
-        ("Inter-Regular.otf", charts::FONT_REGULAR),
-        ("Inter-Italic.otf", charts::FONT_ITALIC),
-        ("Inter-SemiBold.otf", charts::FONT_SEMIBOLD),
-        ("Inter-Bold.otf", charts::FONT_BOLD),
-    ] {
+    for (name, data) in crate::fonts::FILES {
         store::write_atomic_deferred(&dir.join("fonts").join(name), data)?;
-    }
-    Ok(())
-}
-
-/// One file of `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ManifestEntry {
-    /// Path relative to `output/<week>`.
-    pub path: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256, hex.
-    pub sha256: String,
-}
-
-/// Rewrites `manifest.json` of a week folder: every file with size and sha256.
-pub fn write_manifest(week_dir: &Path, week: IsoWeek) -> Result<()> {
-    let mut files = Vec::new();
-    collect(week_dir, week_dir, &mut files)?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    #[derive(Serialize)]
-    struct Manifest<'a> {
-        week: IsoWeek,
-        files: &'a [ManifestEntry],
-    }
-    store::write_atomic(
-        &week_dir.join("manifest.json"),
-        &store::to_json(&Manifest { week, files: &files })?,
-    )
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<ManifestEntry>) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("failed to list '{}'", dir.display())),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(root, &path, out)?;
-            continue;
-        }
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        // The manifest does not list itself, nor hidden files (input stamps,
-        // temporary files of an interrupted write).
-        if rel == "manifest.json"
-            || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
-        let data =
-            std::fs::read(&path).with_context(|| format!("failed to read '{}'", path.display()))?;
-        let digest = Sha256::digest(&data);
-        out.push(ManifestEntry {
-            path: rel,
-            size: data.len() as u64,
-            sha256: crate::model::hex(&digest),
-        });
     }
     Ok(())
 }

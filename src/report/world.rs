@@ -12,7 +12,7 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
-use crate::charts;
+use crate::fonts;
 
 /// Virtual path of the template inside the world.
 pub const MAIN: &str = "report.typ";
@@ -32,8 +32,7 @@ fn file_id(path: &str) -> FileId {
 
 /// The fonts a report may use: Inter (embedded) and typst's own.
 pub fn font_data() -> Vec<&'static [u8]> {
-    let mut all =
-        vec![charts::FONT_REGULAR, charts::FONT_ITALIC, charts::FONT_SEMIBOLD, charts::FONT_BOLD];
+    let mut all = fonts::FILES.iter().map(|(_, bytes)| *bytes).collect::<Vec<_>>();
     all.extend(typst_assets::fonts());
     all
 }
