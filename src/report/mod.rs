@@ -1,12 +1,13 @@
 //! The report stage: stored snapshots → charts → report model → PDF, for one
 //! pair or every pair, plus the `--emit-source` folders.
 //!
-//! [`model`] builds what the template shows, [`prose`] writes its sentences,
+//! [`view`] is what the template shows, [`model`] builds it, [`prose`] writes its sentences,
 //! [`world`] and [`pdf`] typeset it with typst used as a library.
 
 pub mod model;
 pub mod pdf;
 mod prose;
+pub mod view;
 pub mod world;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use crate::output::report_file;
 use crate::roles::RoleDef;
 use crate::stats::Snapshot;
 use crate::store;
-use model::PairInput;
+use view::PairInput;
 
 /// How many evictions a memoised typst result survives unused. Each worker
 /// evicts after each of its reports, so with two workers this keeps what the

@@ -2,7 +2,7 @@
 //! the narrative, the FAQ and the related comparisons, each written from
 //! the figures. Pure.
 
-use super::model::{Faq, Item, PairInput, Row, Section, change_text, salary_or, share_or};
+use super::view::{Faq, Item, PairInput, Row, Section, change_text, salary_or, share_or};
 use crate::deltas::{Change, PairComparison, RoleDelta, Side, WeekOverWeek};
 use crate::output::report_path;
 use crate::roles::RoleDef;
