@@ -10,5 +10,6 @@ mod newsletter;
 mod pipeline;
 mod properties;
 mod reports;
+mod snapshots;
 mod support;
 mod weekly;
