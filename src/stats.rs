@@ -110,6 +110,51 @@ pub struct SalaryStats {
     pub range_high: Option<f64>,
     /// How far to trust the figures.
     pub reliability: Option<Reliability>,
+    /// The 95 % interval of the median (spec section 10.2); absent from
+    /// schema-1 snapshots.
+    #[serde(default)]
+    pub median_ci: Option<Interval>,
+}
+
+/// A confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Confidence level (0.95).
+    pub level: f64,
+}
+
+/// The distribution-free 95 % interval of the median of sorted points
+/// (spec section 10.2): with B ~ Binomial(n, ½), k is the largest integer
+/// ≥ 1 with 2·P(B ≤ k−1) ≤ 0.05, and the interval is x(k)…x(n+1−k). `None`
+/// for fewer than 6 points, where even the whole range holds the median with
+/// less than 95 % confidence.
+pub fn median_interval(sorted: &[f64]) -> Option<Interval> {
+    let n = sorted.len();
+    let k = median_interval_rank(n)?;
+    Some(Interval { low: sorted[k - 1], high: sorted[n - k], level: 0.95 })
+}
+
+/// The rank k of [`median_interval`] for `n` points.
+fn median_interval_rank(n: usize) -> Option<usize> {
+    // P(B = i) in logs, so that 2^-n does not underflow for large n.
+    let ln_half_n = -(n as f64) * std::f64::consts::LN_2;
+    let mut ln_choose = 0.0_f64; // ln C(n, i)
+    let mut cdf = 0.0_f64; // P(B ≤ i)
+    let mut k = None;
+    for i in 0..n {
+        cdf += (ln_choose + ln_half_n).exp();
+        if 2.0 * cdf > 0.05 {
+            break;
+        }
+        // P(B ≤ i) qualifies: k − 1 = i.
+        k = Some(i + 1);
+        ln_choose += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
+    }
+    k
 }
 
 impl SalaryStats {
@@ -124,6 +169,7 @@ impl SalaryStats {
             range_low: None,
             range_high: None,
             reliability: None,
+            median_ci: None,
         }
     }
 
@@ -369,6 +415,7 @@ fn role_stats(
             range_low: sorted_mean(std::mem::take(&mut acc.lows)),
             range_high: sorted_mean(std::mem::take(&mut acc.highs)),
             reliability: Some(Reliability::of(n)),
+            median_ci: median_interval(pts),
         }
     };
     let [entry, mid, senior] = acc.seniority;
@@ -419,6 +466,22 @@ mod tests {
         assert_eq!(percentile(&w, 0.75), Some(40.0));
         // numpy.percentile([1, 5, 6, 100], 75) = 29.5
         assert_eq!(percentile(&[1.0, 5.0, 6.0, 100.0], 0.75), Some(29.5));
+    }
+
+    #[test]
+    fn the_median_interval_takes_the_order_statistics_of_the_spec() {
+        let pts: Vec<f64> = (1..=10).map(f64::from).collect();
+        let ci = median_interval(&pts).unwrap();
+        assert_eq!((ci.low, ci.high, ci.level), (2.0, 9.0, 0.95));
+        let pts: Vec<f64> = (1..=100).map(f64::from).collect();
+        let ci = median_interval(&pts).unwrap();
+        assert_eq!((ci.low, ci.high), (40.0, 61.0));
+        // n = 6 is the smallest sample with an interval: 2 · (1/2)^6 ≤ 0.05.
+        assert_eq!(median_interval_rank(6), Some(1));
+        assert_eq!(median_interval_rank(5), None);
+        // Large samples do not underflow and stay near n/2 − 0.98·√n.
+        let k = median_interval_rank(10_000).unwrap();
+        assert!((4900..=4902).contains(&k), "{k}");
     }
 
     #[test]

@@ -63,6 +63,17 @@ fn check_role(week: &str, r: &RoleStats, e: &serde_json::Value) {
     ] {
         close(got, &s[key], 0.005, key);
     }
+    // The interval, computed independently with exact binomial probabilities
+    // (the fixture lists it beside the role; the snapshot holds it in `salary`).
+    match e["median_ci"].as_object() {
+        Some(ci) => {
+            let got = r.salary.median_ci.unwrap_or_else(|| panic!("{ctx} median_ci: null"));
+            assert_eq!(got.low, ci["low"].as_f64().unwrap(), "{ctx} median_ci.low");
+            assert_eq!(got.high, ci["high"].as_f64().unwrap(), "{ctx} median_ci.high");
+            assert_eq!(got.level, 0.95);
+        }
+        None => assert!(r.salary.median_ci.is_none(), "{ctx} median_ci: expected null"),
+    }
     let rel = r.salary.reliability.map(|x| serde_json::to_value(x).unwrap());
     assert_eq!(
         rel.as_ref(),
