@@ -42,6 +42,24 @@ pub struct RawConfig {
     pub newsletter: NewsletterConfig,
     /// Delivery settings.
     pub delivery: DeliveryConfig,
+    /// How reposts are told apart.
+    pub dedup: DedupConfig,
+}
+
+/// `[dedup]`: reposts are one job (spec section 10.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    /// A posting joins the job of the one before it (same company, title and
+    /// location) when posted at most this many days later; 0: every posting
+    /// is its own job.
+    pub window_days: u32,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig { window_days: 60 }
+    }
 }
 
 impl Default for RawConfig {
@@ -59,6 +77,7 @@ impl Default for RawConfig {
             max_reject_ratio: 0.05,
             newsletter: NewsletterConfig::default(),
             delivery: DeliveryConfig::default(),
+            dedup: DedupConfig::default(),
         }
     }
 }
@@ -241,6 +260,8 @@ pub struct Config {
     pub senders: Senders,
     /// Delivery settings.
     pub delivery: DeliveryConfig,
+    /// How reposts are told apart.
+    pub dedup: DedupConfig,
     /// Secrets from the environment.
     pub secrets: Secrets,
     /// "Today", for the default week.
@@ -302,6 +323,7 @@ impl Config {
             newsletter: raw.newsletter,
             senders,
             delivery: raw.delivery,
+            dedup: raw.dedup,
             secrets: Secrets::default(),
             root,
             as_of,

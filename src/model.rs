@@ -201,6 +201,12 @@ pub struct Posting {
     pub posted: NaiveDate,
     /// Date the posting closed, `None` while open.
     pub closed: Option<NaiveDate>,
+    /// Its job's identity: a hash of the normalised company, title and
+    /// location (`crate::ingest::jobs`).
+    pub key: u64,
+    /// The job it belongs to (an index; reposts share one). Every posting is
+    /// its own job until `crate::ingest::jobs::chain` says otherwise.
+    pub job: u32,
 }
 
 impl Posting {

@@ -56,9 +56,12 @@ pub struct SourceInfo {
 /// Market totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Market {
-    /// All postings open in the week, unclassified included.
+    /// All jobs open in the week, unclassified included (reposts are one job).
     pub open_positions: u64,
-    /// Open postings that belong to no role.
+    /// Postings open in the week, reposts included (schema 1: absent).
+    #[serde(default)]
+    pub postings: Option<u64>,
+    /// Open jobs that belong to no role.
     pub unclassified: u64,
 }
 
@@ -69,8 +72,11 @@ pub struct RoleStats {
     pub name: String,
     /// Slug.
     pub slug: String,
-    /// Postings open in the week.
+    /// Jobs open in the week (reposts are one job).
     pub open_positions: u64,
+    /// Postings of those jobs open in the week, reposts included (schema 1: absent).
+    #[serde(default)]
+    pub postings: Option<u64>,
     /// `open_positions` / market open positions (null when the market is empty).
     pub share_of_market: Option<f64>,
     /// Salary statistics.
@@ -186,6 +192,7 @@ impl RoleStats {
             name: name.to_string(),
             slug: slug.to_string(),
             open_positions: 0,
+            postings: Some(0),
             share_of_market: None,
             salary: SalaryStats::withheld(0),
             remote_share: None,
@@ -262,6 +269,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 #[derive(Default, Clone)]
 struct Acc {
     open: u64,
+    postings: u64,
     points: Vec<f64>,
     lows: Vec<f64>,
     highs: Vec<f64>,
@@ -277,6 +285,7 @@ struct Acc {
 impl Acc {
     fn merge(mut self, o: Acc) -> Acc {
         self.open += o.open;
+        self.postings += o.postings;
         self.points.extend(o.points);
         self.lows.extend(o.lows);
         self.highs.extend(o.highs);
@@ -299,7 +308,33 @@ impl Acc {
     }
 }
 
-/// Computes the snapshot of `week`.
+/// The jobs open in `week`, each as its newest posting open in the week
+/// (latest `posted_at`, then last in file order; spec section 10.1), with
+/// how many of the job's postings are open in the week.
+fn open_jobs(ds: &Dataset, week: IsoWeek) -> Vec<(usize, u64)> {
+    let jobs = ds.postings.iter().map(|p| p.job as usize + 1).max().unwrap_or(0);
+    let mut newest = vec![u32::MAX; jobs];
+    let mut open = vec![0u64; jobs];
+    for (i, p) in ds.postings.iter().enumerate().filter(|(_, p)| p.is_open_in(week)) {
+        let j = p.job as usize;
+        open[j] += 1;
+        let b = newest[j];
+        // `i` only grows, so on equal dates the later posting in file order wins.
+        if b == u32::MAX || p.posted >= ds.postings[b as usize].posted {
+            newest[j] = i as u32;
+        }
+    }
+    newest
+        .into_iter()
+        .zip(open)
+        .filter(|(b, _)| *b != u32::MAX)
+        .map(|(b, n)| (b as usize, n))
+        .collect()
+}
+
+/// Computes the snapshot of `week`: every figure counts jobs (reposts
+/// chained by `crate::ingest::jobs::chain`; each posting its own job
+/// otherwise).
 pub fn snapshot(
     ds: &Dataset,
     catalog: &Catalog,
@@ -307,16 +342,18 @@ pub fn snapshot(
     min_salary_sample: u64,
 ) -> Snapshot {
     let nroles = catalog.roles.len();
-    // One slot per role, and a last one for unclassified postings.
-    let accs = ds
-        .postings
+    let jobs = open_jobs(ds, week);
+    // One slot per role, and a last one for unclassified jobs.
+    let accs = jobs
         .par_chunks(16 * 1024)
         .fold(
             || vec![Acc::default(); nroles + 1],
             |mut accs, chunk| {
-                for p in chunk.iter().filter(|p| p.is_open_in(week)) {
+                for &(i, postings) in chunk {
+                    let p = &ds.postings[i];
                     let a = &mut accs[p.role.map_or(nroles, usize::from)];
                     a.open += 1;
+                    a.postings += postings;
                     if p.role.is_none() {
                         continue;
                     }
@@ -356,6 +393,7 @@ pub fn snapshot(
             |a, b| a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(),
         );
     let market_open: u64 = accs.iter().map(|a| a.open).sum();
+    let market_postings: u64 = accs.iter().map(|a| a.postings).sum();
     let unclassified = accs[nroles].open;
     let roles = catalog
         .roles
@@ -374,7 +412,11 @@ pub fn snapshot(
             rows_rejected: ds.rows_rejected,
             salaries_excluded: ds.salaries_excluded_total(),
         },
-        market: Market { open_positions: market_open, unclassified },
+        market: Market {
+            open_positions: market_open,
+            postings: Some(market_postings),
+            unclassified,
+        },
         roles,
     }
 }
@@ -423,6 +465,7 @@ fn role_stats(
         name: name.to_string(),
         slug: slug.to_string(),
         open_positions: acc.open,
+        postings: Some(acc.postings),
         share_of_market: share(acc.open, market_open),
         salary,
         remote_share: share(acc.remote, acc.known),

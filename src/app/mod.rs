@@ -127,7 +127,8 @@ fn load_inputs(cfg: &Config) -> Result<Inputs> {
     let catalog = load_catalog(cfg)?;
     let fx = FxRates::load(&cfg.fx).exit_code(exit::DATA)?;
     let files = ingest::expand(&cfg.postings)?;
-    let data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
+    let mut data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
+    ingest::jobs::chain(&mut data, cfg.dedup.window_days);
     Ok(Inputs { catalog, data })
 }
 

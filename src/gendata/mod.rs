@@ -229,7 +229,22 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
         .map(|(_, r)| (0..weeks.len()).map(|k| base_open(r, k) / MEAN_OPEN_WEEKS).sum::<f64>())
         .sum();
     let open_scale = match args.rows {
-        Some(rows) => rows as f64 / expected_total,
+        // Reposts add rows on top of the postings drawn here: as many as
+        // land before the data set ends, on average over its weeks.
+        Some(rows) => {
+            let lands =
+                |days_left: f64, from: f64, span: f64| ((days_left - from) / span).clamp(0.0, 1.0);
+            let n = weeks.len() as f64;
+            let landed: f64 = (0..weeks.len())
+                .map(|k| {
+                    let left = (n - k as f64) * 7.0 - 3.5;
+                    (1.0 - LATE_REPOST_SHARE) * lands(left, 14.0, 35.0)
+                        + LATE_REPOST_SHARE * lands(left, 65.0, 30.0)
+                })
+                .sum::<f64>()
+                / n;
+            rows as f64 / (expected_total * (1.0 + REPOST_SHARE * landed))
+        }
         None => {
             let total_open: f64 = all.iter().map(|(_, r)| r.open).sum();
             args.open as f64 / total_open
@@ -271,6 +286,12 @@ pub fn generate(args: &GenDataArgs) -> Result<Summary> {
                     rows += 1;
                     let p = posting(&mut rng, &m, *role, r, *week, end_sunday, drift, rows);
                     out.write(&p)?;
+                    if rng.chance(REPOST_SHARE)
+                        && let Some(again) = repost(&mut rng, &p, end_sunday, rows + 1)
+                    {
+                        rows += 1;
+                        out.write(&again)?;
+                    }
                 }
             }
         }
@@ -308,6 +329,55 @@ const FX: &str = "# Exchange rates used to convert salaries to USD: USD per one 
 
 const SENIOR_PREFIX: &[&str] = &["Senior", "Sr.", "Staff", "Principal", "Lead"];
 const ENTRY_PREFIX: &[&str] = &["Junior", "Associate", "Graduate", "Entry-level"];
+/// Teams a title may name (`Machine Learning Engineer, Search`): words that
+/// no role phrase or seniority word contains. Distinct jobs at one employer
+/// and metro mostly differ by team, so that only reposts share a job's key.
+const TEAMS: &[&str] = &[
+    "Search",
+    "Ads",
+    "Payments",
+    "Growth",
+    "Maps",
+    "Checkout",
+    "Fraud",
+    "Recommendations",
+    "Pricing",
+    "Logistics",
+    "Security",
+    "Trust and Safety",
+    "Cloud",
+    "Mobile",
+    "Health",
+    "Finance",
+    "Marketing",
+    "Core",
+    "Developer Tools",
+    "Speech",
+    "Music",
+    "Video",
+    "Identity",
+    "Risk",
+    "Supply Chain",
+    "Assistant",
+    "Autonomy",
+    "Insights",
+    "Personalization",
+    "Billing",
+    "Customer Support",
+    "Retail",
+    "Sports",
+    "Travel",
+    "Gaming",
+    "Energy",
+    "Robotics Tooling",
+    "Documents",
+    "Translation",
+    "Commerce",
+];
+/// Share of postings reposted (a new row for the same job), and of those
+/// the share reposted after the dedup window (a new job by the chain rule).
+const REPOST_SHARE: f64 = 0.3;
+const LATE_REPOST_SHARE: f64 = 0.15;
 
 struct Row {
     fields: [String; 14],
@@ -340,6 +410,9 @@ fn posting(
         2 => format!("{} {base}", SENIOR_PREFIX[rng.below(SENIOR_PREFIX.len())]),
         _ => base.clone(),
     };
+    if rng.chance(0.85) {
+        f[1] = format!("{}, {}", f[1], TEAMS[rng.below(TEAMS.len())]);
+    }
     // Some sources carry the canonical role; most leave it to the title.
     if let Some(role) = role
         && rng.chance(0.15)
@@ -463,6 +536,26 @@ fn posting(
         _ => {}
     }
     Row { fields: f }
+}
+
+/// The same job posted again (a new id, the same company, title, location,
+/// pay and skills): usually when the first posting closes, a few weeks after
+/// it was posted; sometimes months later, beyond the dedup window. `None`
+/// when that date falls after the data set ends.
+fn repost(rng: &mut Rng, first: &Row, end_sunday: chrono::NaiveDate, n: u64) -> Option<Row> {
+    let posted: chrono::NaiveDate = first.fields[12].parse().ok()?;
+    let after = if rng.chance(LATE_REPOST_SHARE) { 65 + rng.below(30) } else { 14 + rng.below(35) };
+    let again = posted + Days::new(after as u64);
+    if again > end_sunday {
+        return None;
+    }
+    let mut f = first.fields.clone();
+    f[0] = format!("p-{n:07}");
+    f[12] = again.to_string();
+    let weeks_open = 1 + rng.below(6) as u64;
+    let closed = again + Days::new(weeks_open * 7 - 1);
+    f[13] = if closed <= end_sunday { closed.to_string() } else { String::new() };
+    Some(Row { fields: f })
 }
 
 fn thousands(v: f64) -> String {

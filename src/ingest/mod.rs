@@ -7,6 +7,7 @@
 //! Large files are parsed in parallel chunks; the result does not depend on
 //! the chunking.
 
+pub mod jobs;
 mod row;
 pub mod salary;
 mod source;
@@ -253,6 +254,7 @@ fn merge(
                 .extend_from_slice(&c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]);
             let mut q = p.clone();
             q.skills = (start, ds.skill_refs.len() as u32);
+            q.job = ds.postings.len() as u32;
             if q.role.is_none() {
                 ds.unclassified += 1;
             }

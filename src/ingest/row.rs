@@ -218,6 +218,7 @@ impl<'a> Chunk<'a> {
             }
         };
         let company = get(Col::Company);
+        let key = super::jobs::job_key(company, title, location_text);
         let company =
             (!company.eq_ignore_ascii_case("unknown")).then(|| self.companies.get(company));
         let location = (!location_text.is_empty()).then(|| self.locations.get(location_text));
@@ -242,6 +243,8 @@ impl<'a> Chunk<'a> {
             skills: (start, self.skill_refs.len() as u32),
             posted,
             closed,
+            key,
+            job: 0,
         });
         self.ids.push(id.into());
         self.lines.push(line);

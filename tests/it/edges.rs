@@ -184,7 +184,7 @@ fn a_catalogue_of_one_role_runs_the_weekly_job() {
     for i in 0..40 {
         rows.push(format!(
             "o{i},MLOps Engineer,,Acme {},Remote,remote,,{},170000,,,aws,2026-11-02,",
-            i % 4,
+            i,
             140_000 + i * 500
         ));
     }

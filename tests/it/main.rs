@@ -12,4 +12,5 @@ mod properties;
 mod reports;
 mod snapshots;
 mod support;
+mod trends;
 mod weekly;
