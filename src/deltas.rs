@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::IsoWeek;
-use crate::stats::{RoleStats, Snapshot};
+use crate::stats::{Interval, RoleStats, Snapshot};
 
 /// A count or amount this week against last week.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +27,39 @@ impl Change {
         let abs = prev.zip(cur).map(|(p, c)| c - p);
         let pct = prev.zip(abs).and_then(|(p, a)| (p != 0.0).then(|| a / p));
         Change { prev, cur, abs, pct }
+    }
+}
+
+/// The median's change, with whether it is more than noise (spec 10.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MedianDelta {
+    /// `prev`, `cur`, `abs`, `pct`.
+    #[serde(flatten)]
+    pub change: Change,
+    /// Lower end of the 95 % interval of `abs` (paired bootstrap over jobs).
+    pub ci_low: Option<f64>,
+    /// Upper end.
+    pub ci_high: Option<f64>,
+    /// Whether the interval excludes 0.
+    pub significant: Option<bool>,
+    /// The change as a fraction with this week reweighted to last week's
+    /// seniority mix: the change that is not a change of mix.
+    pub adjusted_pct: Option<f64>,
+}
+
+impl MedianDelta {
+    /// Whether the move is more than the margin of error.
+    pub fn is_significant(&self) -> bool {
+        self.significant == Some(true)
+    }
+
+    /// Whether more than half of the move is a change of mix: the
+    /// mix-adjusted change is further from the raw change than half of it.
+    pub fn mostly_mix(&self) -> bool {
+        match (self.change.pct, self.adjusted_pct) {
+            (Some(raw), Some(adj)) => (raw - adj).abs() > raw.abs() / 2.0,
+            _ => false,
+        }
     }
 }
 
@@ -69,7 +102,7 @@ pub struct RoleDelta {
     /// Open positions.
     pub open_positions: Change,
     /// Median salary (null when either week is suppressed).
-    pub median: Change,
+    pub median: MedianDelta,
     /// Remote share change in percentage points.
     pub remote_share_pp: Option<f64>,
     /// Experience mix changes in percentage points.
@@ -93,6 +126,10 @@ pub struct WeekOverWeek {
     pub market: MarketDelta,
     /// Role deltas, in the order of this week's snapshot.
     pub roles: Vec<RoleDelta>,
+    /// Why figures are missing that the snapshots could not give (for
+    /// example a schema-1 week, stored before intervals existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Open positions below which a role's relative change is left out of the
@@ -123,8 +160,9 @@ impl WeekOverWeek {
     /// Roles by the size of their relative change of median salary, the
     /// biggest first (ties by slug): those with a median in both weeks.
     pub fn movers_by_median(&self) -> Vec<&RoleDelta> {
-        let mut v: Vec<&RoleDelta> = self.roles.iter().filter(|r| r.median.pct.is_some()).collect();
-        sort_by_relative_change(&mut v, |r| &r.median);
+        let mut v: Vec<&RoleDelta> =
+            self.roles.iter().filter(|r| r.median.change.pct.is_some()).collect();
+        sort_by_relative_change(&mut v, |r| &r.median.change);
         v
     }
 }
@@ -143,12 +181,13 @@ fn pp(prev: Option<f64>, cur: Option<f64>) -> Option<f64> {
 /// Computes the deltas of `cur` against `prev` (`None`: no predecessor).
 pub fn week_over_week(prev: Option<&Snapshot>, cur: &Snapshot) -> WeekOverWeek {
     let count = |v: u64| Some(v as f64);
+    let comparable = prev.is_some_and(|p| p.schema_version == cur.schema_version);
     let roles = cur
         .roles
         .iter()
         .map(|r| {
             let before = prev.and_then(|p| p.roles.iter().find(|x| x.slug == r.slug));
-            role_delta(before, r)
+            role_delta(before, r, comparable)
         })
         .collect();
     WeekOverWeek {
@@ -161,10 +200,43 @@ pub fn week_over_week(prev: Option<&Snapshot>, cur: &Snapshot) -> WeekOverWeek {
             ),
         },
         roles,
+        notes: schema_notes(prev, cur),
     }
 }
 
-fn role_delta(prev: Option<&RoleStats>, cur: &RoleStats) -> RoleDelta {
+/// Why the intervals are missing when a week was stored before they existed.
+fn schema_notes(prev: Option<&Snapshot>, cur: &Snapshot) -> Vec<String> {
+    let Some(prev) = prev else { return Vec::new() };
+    let old: Vec<IsoWeek> = [prev, cur]
+        .iter()
+        .filter(|s| s.schema_version < crate::stats::SCHEMA_VERSION)
+        .map(|s| s.week)
+        .collect();
+    old.iter()
+        .map(|w| {
+            format!(
+                "{w} is a schema-1 snapshot, stored before reposts were counted once and medians had intervals: ci_low, ci_high, significant and adjusted_pct are null; `salarytrends snapshot --week {w} --recompute` upgrades it"
+            )
+        })
+        .collect()
+}
+
+/// The median's change; its interval and mix adjustment come from the
+/// snapshot of this week, computed against the stored week before.
+fn median_delta(prev: Option<&RoleStats>, cur: &RoleStats, comparable: bool) -> MedianDelta {
+    let change = Change::between(prev.and_then(|p| p.salary.median), cur.salary.median);
+    // Both weeks counted the same way (a schema-1 week counted postings).
+    let wow = cur.median_change.as_ref().filter(|_| change.abs.is_some() && comparable);
+    MedianDelta {
+        ci_low: wow.map(|w| w.ci_low),
+        ci_high: wow.map(|w| w.ci_high),
+        significant: wow.map(|w| w.ci_low > 0.0 || w.ci_high < 0.0),
+        adjusted_pct: wow.and_then(|w| w.adjusted_pct),
+        change,
+    }
+}
+
+fn role_delta(prev: Option<&RoleStats>, cur: &RoleStats, comparable: bool) -> RoleDelta {
     let names = |r: &RoleStats| r.top_skills.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
     let cur_skills = names(cur);
     let prev_skills = prev.map(names);
@@ -192,7 +264,7 @@ fn role_delta(prev: Option<&RoleStats>, cur: &RoleStats) -> RoleDelta {
             prev.map(|p| p.open_positions as f64),
             Some(cur.open_positions as f64),
         ),
-        median: Change::between(prev.and_then(|p| p.salary.median), cur.salary.median),
+        median: median_delta(prev, cur, comparable),
         remote_share_pp: pp(prev.and_then(|p| p.remote_share), cur.remote_share),
         experience_mix_pp: MixDelta {
             entry: mix(|r| r.experience_mix.entry),
@@ -232,6 +304,23 @@ pub struct PairComparison {
     pub unique_b: Vec<String>,
     /// shared / max(len A, len B) (null when both lists are empty).
     pub overlap: Option<f64>,
+    /// The 95 % interval of median(A) / median(B) (spec section 10.4; null
+    /// without salary figures on both sides or in a schema-1 week).
+    pub pay_ratio_ci: Option<Interval>,
+}
+
+impl PairComparison {
+    /// With the pay ratio's interval of the week.
+    pub fn with_pay_ratio(mut self, ci: Option<Interval>) -> Self {
+        self.pay_ratio_ci = ci;
+        self
+    }
+
+    /// Whether the medians differ by no more than noise: the pay ratio's
+    /// interval includes 1. Documents then name no winner on pay.
+    pub fn no_clear_pay_difference(&self) -> bool {
+        self.pay_ratio_ci.is_some_and(|c| c.low <= 1.0 && c.high >= 1.0)
+    }
 }
 
 /// Compares two roles of the same snapshot.
@@ -264,5 +353,6 @@ pub fn compare(a: &RoleStats, b: &RoleStats) -> PairComparison {
         shared_skills: shared,
         unique_a,
         unique_b,
+        pay_ratio_ci: None,
     }
 }

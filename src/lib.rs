@@ -35,3 +35,4 @@ pub mod stats;
 pub mod store;
 pub mod subscribers;
 pub mod text;
+pub mod trends;

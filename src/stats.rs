@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::ingest::{Dataset, SourceFile};
 use crate::model::{Arrangement, IsoWeek, Seniority};
 use crate::roles::Catalog;
+use crate::trends;
 
-/// Current snapshot schema.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Current snapshot schema: 2 adds reposts, intervals and the week over
+/// week figures of spec section 10.
+pub const SCHEMA_VERSION: u32 = 2;
 /// Skills listed per role.
 pub const TOP_SKILLS: usize = 8;
 /// Companies listed per role.
@@ -38,6 +40,10 @@ pub struct Snapshot {
     pub market: Market,
     /// Every role of `roles.toml`, in file order.
     pub roles: Vec<RoleStats>,
+    /// The pay-ratio interval of every pair of roles whose salary figures
+    /// are shown, in `roles.toml` order (schema 1: absent).
+    #[serde(default)]
+    pub pairs: Vec<PairInterval>,
 }
 
 /// Input files and data-quality counts.
@@ -51,6 +57,10 @@ pub struct SourceInfo {
     pub rows_rejected: u64,
     /// Salaries excluded.
     pub salaries_excluded: u64,
+    /// Reposts within this many days counted as one job (0: none; null: a
+    /// schema-1 snapshot, or postings not chained).
+    #[serde(default)]
+    pub dedup_window_days: Option<u32>,
 }
 
 /// Market totals.
@@ -95,6 +105,38 @@ pub struct RoleStats {
     pub top_companies: Vec<NameCount>,
     /// Most frequent locations.
     pub top_metros: Vec<NameCount>,
+    /// The median's change since the week before, from the postings of both
+    /// weeks (spec section 10.3); null when either week's figures are
+    /// suppressed, and in schema-1 snapshots.
+    #[serde(default)]
+    pub median_change: Option<MedianChangeStats>,
+}
+
+/// The 95 % interval of the ratio of two roles' medians, A's over B's
+/// (spec section 10.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairInterval {
+    /// The first role's slug (the earlier in `roles.toml`).
+    pub a: String,
+    /// The second role's slug.
+    pub b: String,
+    /// The interval of median(A) / median(B).
+    pub ratio: Interval,
+}
+
+/// What the deltas of a week need about a role's median that only the
+/// postings hold (spec section 10.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MedianChangeStats {
+    /// The week compared against.
+    pub previous_week: IsoWeek,
+    /// 95 % interval of this week's median minus last week's (paired bootstrap).
+    pub ci_low: f64,
+    /// Its upper end.
+    pub ci_high: f64,
+    /// The change as a fraction with this week reweighted to last week's
+    /// seniority mix (null when a level of last week has no salaried job now).
+    pub adjusted_pct: Option<f64>,
 }
 
 /// Salary statistics in annual USD; all but `n` are null when suppressed.
@@ -185,6 +227,26 @@ impl SalaryStats {
     }
 }
 
+impl Snapshot {
+    /// The interval of median(A) / median(B) for two roles by slug (either
+    /// order), when both have salary figures and the snapshot has intervals.
+    pub fn pay_ratio(&self, a: &str, b: &str) -> Option<Interval> {
+        self.pairs.iter().find_map(|p| {
+            if p.a == a && p.b == b {
+                Some(p.ratio)
+            } else if p.a == b && p.b == a {
+                Some(Interval {
+                    low: 1.0 / p.ratio.high,
+                    high: 1.0 / p.ratio.low,
+                    level: p.ratio.level,
+                })
+            } else {
+                None
+            }
+        })
+    }
+}
+
 impl RoleStats {
     /// A role with no postings this week.
     pub fn empty(name: &str, slug: &str) -> Self {
@@ -202,6 +264,7 @@ impl RoleStats {
             top_skills: vec![],
             top_companies: vec![],
             top_metros: vec![],
+            median_change: None,
         }
     }
 }
@@ -395,12 +458,37 @@ pub fn snapshot(
     let market_open: u64 = accs.iter().map(|a| a.open).sum();
     let market_postings: u64 = accs.iter().map(|a| a.postings).sum();
     let unclassified = accs[nroles].open;
-    let roles = catalog
+    let prev_jobs = jobs_by_role(ds, &open_jobs(ds, week.prev()), nroles);
+    let cur_jobs = jobs_by_role(ds, &jobs, nroles);
+    let (roles, draws): (Vec<RoleStats>, Vec<Vec<f64>>) = catalog
         .roles
         .par_iter()
         .zip(accs.into_par_iter())
-        .map(|(def, acc)| role_stats(ds, &def.name, &def.slug, acc, market_open, min_salary_sample))
-        .collect();
+        .zip(prev_jobs.par_iter().zip(&cur_jobs))
+        .map(|((def, acc), (prev, cur))| {
+            let mut r = role_stats(ds, &def.name, &def.slug, acc, market_open, min_salary_sample);
+            resampled(&mut r, week, prev, cur, min_salary_sample);
+            let draws = if r.salary.suppressed() {
+                Vec::new()
+            } else {
+                let points: Vec<f64> = cur.iter().filter_map(|j| j.1).collect();
+                trends::bootstrap_medians(&points, trends::seed(week, &r.slug, "median"))
+            };
+            (r, draws)
+        })
+        .unzip();
+    let mut pairs = Vec::new();
+    for i in 0..roles.len() {
+        for j in i + 1..roles.len() {
+            if let Some(ratio) = trends::ratio_interval(&draws[i], &draws[j]) {
+                pairs.push(PairInterval {
+                    a: roles[i].slug.clone(),
+                    b: roles[j].slug.clone(),
+                    ratio,
+                });
+            }
+        }
+    }
     Snapshot {
         schema_version: SCHEMA_VERSION,
         week,
@@ -411,6 +499,7 @@ pub fn snapshot(
             rows_read: ds.rows_read,
             rows_rejected: ds.rows_rejected,
             salaries_excluded: ds.salaries_excluded_total(),
+            dedup_window_days: ds.dedup_window_days,
         },
         market: Market {
             open_positions: market_open,
@@ -418,6 +507,7 @@ pub fn snapshot(
             unclassified,
         },
         roles,
+        pairs,
     }
 }
 
@@ -479,7 +569,85 @@ fn role_stats(
         top_skills: top(&acc.skills, &ds.skills, TOP_SKILLS),
         top_companies: top(&acc.companies, &ds.companies, TOP_COMPANIES),
         top_metros: top(&acc.metros, &ds.locations, TOP_METROS),
+        median_change: None,
     }
+}
+
+/// Each role's open jobs of a week (from [`open_jobs`]): job, salary
+/// point, seniority; sorted by job.
+fn jobs_by_role(ds: &Dataset, jobs: &[(usize, u64)], nroles: usize) -> Vec<Vec<JobFigure>> {
+    let mut out = vec![Vec::new(); nroles];
+    for &(i, _) in jobs {
+        let p = &ds.postings[i];
+        if let Some(r) = p.role {
+            out[usize::from(r)].push((p.job, p.salary.map(|s| s.point()), p.seniority));
+        }
+    }
+    for v in &mut out {
+        v.sort_unstable_by_key(|j| j.0);
+    }
+    out
+}
+
+/// A job's figures in one week: job, salary point, seniority.
+type JobFigure = (u32, Option<f64>, Seniority);
+
+/// The week-over-week figures of a role whose median is shown in both
+/// weeks (spec section 10.3).
+fn resampled(
+    r: &mut RoleStats,
+    week: IsoWeek,
+    prev: &[JobFigure],
+    cur: &[JobFigure],
+    min_salary_sample: u64,
+) {
+    if r.salary.suppressed() {
+        return;
+    }
+    let salaried = |v: &[JobFigure]| -> Vec<(f64, Seniority)> {
+        v.iter().filter_map(|j| j.1.map(|x| (x, j.2))).collect()
+    };
+    let (before, now) = (salaried(prev), salaried(cur));
+    if (before.len() as u64) < min_salary_sample.max(1) {
+        return;
+    }
+    // Jobs open in either week, in job order: a job open in both is one draw.
+    // A job with a salary in neither week adds to neither median; it is left out.
+    let mut pairs: Vec<trends::Pair> = Vec::with_capacity(prev.len() + cur.len());
+    let (mut i, mut k) = (0, 0);
+    while i < prev.len() || k < cur.len() {
+        match (prev.get(i), cur.get(k)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                pairs.push((a.1, b.1));
+                (i, k) = (i + 1, k + 1);
+            }
+            (Some(a), Some(b)) if a.0 < b.0 => {
+                pairs.push((a.1, None));
+                i += 1;
+            }
+            (Some(a), None) => {
+                pairs.push((a.1, None));
+                i += 1;
+            }
+            (_, Some(b)) => {
+                pairs.push((None, b.1));
+                k += 1;
+            }
+            (None, None) => unreachable!("the loop ends first"),
+        }
+    }
+    pairs.retain(|p| p.0.is_some() || p.1.is_some());
+    let Some((ci_low, ci_high)) =
+        trends::paired_median_change(&pairs, trends::seed(week, &r.slug, "week-over-week"))
+    else {
+        return;
+    };
+    r.median_change = Some(MedianChangeStats {
+        previous_week: week.prev(),
+        ci_low,
+        ci_high,
+        adjusted_pct: trends::mix_adjusted_pct(&before, &now),
+    });
 }
 
 /// The `k` names with the most postings: count descending, then name ascending.

@@ -85,6 +85,44 @@ pub fn signed_change(abs: f64, pct: Option<f64>, fmt: impl Fn(f64) -> String) ->
     format!("{sign}{}{pct}", fmt(abs.abs()))
 }
 
+/// A median with its interval, `$178K (95 % CI $165K–$190K)`, or the median alone.
+pub fn money_with_interval(median: f64, interval: Option<(f64, f64)>) -> String {
+    match interval {
+        Some((low, high)) => format!("{} ({})", money_k(median), money_interval(low, high)),
+        None => money_k(median),
+    }
+}
+
+/// An interval of money: `95 % CI $165K–$190K`.
+pub fn money_interval(low: f64, high: f64) -> String {
+    format!("95 % CI {}–{}", money_k(low), money_k(high))
+}
+
+/// An interval of a change of money, with signs: `95 % CI −$2.1K to +$27.0K`.
+pub fn change_interval(low: f64, high: f64) -> String {
+    let end = |v: f64| format!("{}{}", sign(v), money_delta_k(v.abs()));
+    format!("95 % CI {} to {}", end(low), end(high))
+}
+
+/// An interval of a ratio of medians as percentages: `95 % CI −3 % to +21 %`.
+pub fn ratio_interval(low: f64, high: f64) -> String {
+    let end = |r: f64| {
+        let pct = ((r - 1.0) * 100.0).round();
+        format!("{}{} %", sign(pct), pct.abs())
+    };
+    format!("95 % CI {} to {}", end(low), end(high))
+}
+
+/// The sentence for a week in which no median moved beyond the margin of error.
+pub const NO_SIGNIFICANT_MOVE: &str =
+    "No role's median salary moved beyond the margin of error this week.";
+
+/// The label of a move that is mostly a change of seniority mix.
+pub const MOSTLY_MIX: &str = "mostly a change of seniority mix";
+
+/// The verdict when a pay ratio's interval includes 1 (spec section 10.4).
+pub const NO_CLEAR_PAY_DIFFERENCE: &str = "no clear pay difference at the median";
+
 /// A change in percentage points with its arrow: `↑ +2.5 pp`, `→ no change`
 /// below 0.05 points, `n/a` without a figure last week.
 pub fn pp(v: Option<f64>) -> String {
@@ -169,5 +207,8 @@ mod tests {
         assert_eq!(s(&["AWS", "Docker", "Rust"]), "AWS, Docker and Rust");
         assert_eq!(plural(1, "job", "jobs"), "1 job");
         assert_eq!(not_enough_salaries(4), "not enough disclosed salaries (n = 4)");
+        assert_eq!(money_interval(165_200.0, 190_000.0), "95 % CI $165K–$190K");
+        assert_eq!(change_interval(-2_100.0, 27_000.0), "95 % CI −$2.1K to +$27.0K");
+        assert_eq!(ratio_interval(0.97, 1.21), "95 % CI −3 % to +21 %");
     }
 }

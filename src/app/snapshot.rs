@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 use super::{Inputs, Printer, check_rejects, load_inputs, quality_summary, week_or_default};
 use crate::cli::SnapshotArgs;
@@ -50,16 +51,31 @@ pub(super) fn store_weeks(
     recompute: bool,
 ) -> Result<Vec<Stored>> {
     let store = SnapshotStore::new(&cfg.snapshots_dir);
-    let mut done = Vec::new();
+    let mut kept = Vec::new();
     for &w in weeks {
-        if !recompute && let Some(snapshot) = store.load(w)? {
-            done.push(Stored { snapshot, computed: false });
-            continue;
+        kept.push(if recompute { None } else { store.load(w)? });
+    }
+    // The weeks to compute, in parallel (each week's resampling is the work).
+    let todo: Vec<IsoWeek> =
+        weeks.iter().zip(&kept).filter(|(_, k)| k.is_none()).map(|(w, _)| *w).collect();
+    let mut computed: Vec<Snapshot> = todo
+        .par_iter()
+        .map(|&w| stats::snapshot(&inputs.data, &inputs.catalog, w, cfg.min_salary_sample))
+        .collect();
+    computed.reverse();
+    let mut done = Vec::new();
+    for k in kept {
+        match k {
+            Some(snapshot) => done.push(Stored { snapshot, computed: false }),
+            None => {
+                let fresh = computed.pop().expect("one computed snapshot per missing week");
+                let w = fresh.week;
+                let snapshot = store.save(&fresh)?;
+                let rejected = output::week_dir(&cfg.output_dir, w).join("rejected.csv");
+                write_rejected(&rejected, &inputs.data)?;
+                done.push(Stored { snapshot, computed: true });
+            }
         }
-        let computed = stats::snapshot(&inputs.data, &inputs.catalog, w, cfg.min_salary_sample);
-        let snapshot = store.save(&computed)?;
-        write_rejected(&output::week_dir(&cfg.output_dir, w).join("rejected.csv"), &inputs.data)?;
-        done.push(Stored { snapshot, computed: true });
     }
     Ok(done)
 }

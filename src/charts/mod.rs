@@ -69,6 +69,8 @@ pub struct TrendPoint {
     pub open: Option<u64>,
     /// Median salary.
     pub median: Option<f64>,
+    /// The median's 95 % interval.
+    pub median_ci: Option<(f64, f64)>,
 }
 
 /// The history of both roles over the same weeks.
@@ -82,6 +84,7 @@ pub fn trend(history: &[Snapshot], slug: &str) -> Vec<TrendPoint> {
                 label: w.rsplit('-').next().unwrap_or(&w).to_string(),
                 open: r.map(|r| r.open_positions),
                 median: r.and_then(|r| r.salary.median),
+                median_ci: r.and_then(|r| r.salary.median_ci).map(|c| (c.low, c.high)),
             }
         })
         .collect()
@@ -105,8 +108,11 @@ pub fn pair_charts(
             trend_a,
             trend_b,
             (&a.name, &b.name),
-            |p| p.open.map(|v| v as f64),
-            |v| format!("{v:.0}"),
+            Measure {
+                value: |p: &TrendPoint| p.open.map(|v| v as f64),
+                band: |_: &TrendPoint| None,
+                fmt: |v: f64| format!("{v:.0}"),
+            },
         ),
         trend_chart(
             "trend-median.svg",
@@ -114,8 +120,11 @@ pub fn pair_charts(
             trend_a,
             trend_b,
             (&a.name, &b.name),
-            |p| p.median,
-            money_k,
+            Measure {
+                value: |p: &TrendPoint| p.median,
+                band: |p: &TrendPoint| p.median_ci,
+                fmt: money_k,
+            },
         ),
     ]
 }
@@ -347,18 +356,36 @@ fn legend_at(
 }
 
 /// A 12-week line chart of one figure for both roles.
-fn trend_chart(
+/// What a trend chart plots of each week: a value, the band around it (if
+/// any), and how a value reads.
+struct Measure<V, B, F> {
+    value: V,
+    band: B,
+    fmt: F,
+}
+
+fn trend_chart<V, B, F>(
     name: &str,
     title: &str,
     ta: &[TrendPoint],
     tb: &[TrendPoint],
     names: (&str, &str),
-    value: impl Fn(&TrendPoint) -> Option<f64>,
-    fmt: impl Fn(f64) -> String,
-) -> Chart {
+    measure: Measure<V, B, F>,
+) -> Chart
+where
+    V: Fn(&TrendPoint) -> Option<f64>,
+    B: Fn(&TrendPoint) -> Option<(f64, f64)>,
+    F: Fn(f64) -> String,
+{
+    let Measure { value, band, fmt } = measure;
     let n = ta.len().max(tb.len()).max(1);
     let labels: Vec<String> = ta.iter().map(|p| p.label.clone()).collect();
-    let vals: Vec<f64> = ta.iter().chain(tb).filter_map(&value).collect();
+    let vals: Vec<f64> = ta
+        .iter()
+        .chain(tb)
+        .flat_map(|p| [value(p), band(p).map(|b| b.0), band(p).map(|b| b.1)])
+        .flatten()
+        .collect();
     let hi = vals.iter().copied().fold(f64::MIN, f64::max);
     let lo = vals.iter().copied().fold(f64::MAX, f64::min);
     let (lo, hi) = if vals.is_empty() { (0.0, 1.0) } else { (lo, hi) };
@@ -371,6 +398,9 @@ fn trend_chart(
             .map(|p| format!("{} {}", p.label, value(p).map(&fmt).unwrap_or_else(|| "n/a".into())))
             .collect();
         alt.push_str(&format!(" {r}: {};", series.join(", ")));
+    }
+    if ta.iter().chain(tb).any(|p| band(p).is_some()) {
+        alt.push_str(" shaded bands: each median's 95 % interval.");
     }
     let svg = svg(|root| {
         let mut chart = ChartBuilder::on(&root)
@@ -400,6 +430,26 @@ fn trend_chart(
             .y_desc(title)
             .draw()
             .expect("mesh");
+        // Each role's interval as a band behind its line, week by week.
+        for (t, color) in [(ta, COLOR_A), (tb, COLOR_B)] {
+            let upper: Vec<(f64, f64)> = t
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| band(p).map(|b| (i as f64, b.1)))
+                .collect();
+            let lower: Vec<(f64, f64)> = t
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| band(p).map(|b| (i as f64, b.0)))
+                .collect();
+            if upper.len() >= 2 {
+                let outline: Vec<(f64, f64)> =
+                    upper.into_iter().chain(lower.into_iter().rev()).collect();
+                chart
+                    .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.18).filled())))
+                    .expect("band");
+            }
+        }
         for (t, color, label) in [(ta, COLOR_A, names.0), (tb, COLOR_B, names.1)] {
             let pts: Vec<(f64, f64)> =
                 t.iter().enumerate().filter_map(|(i, p)| value(p).map(|v| (i as f64, v))).collect();

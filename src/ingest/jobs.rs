@@ -50,6 +50,7 @@ pub fn job_key(company: &str, title: &str, location: &str) -> u64 {
 /// `window_days`; `0` makes every posting its own job. Returns the number
 /// of jobs.
 pub fn chain(ds: &mut Dataset, window_days: u32) -> u32 {
+    ds.dedup_window_days = Some(window_days);
     let n = ds.postings.len();
     if window_days == 0 {
         for (i, p) in ds.postings.iter_mut().enumerate() {

@@ -76,6 +76,9 @@ pub struct SourceFile {
 pub struct Dataset {
     /// The files read, in order.
     pub files: Vec<SourceFile>,
+    /// The dedup window reposts were chained with (`None`: not chained,
+    /// every posting its own job).
+    pub dedup_window_days: Option<u32>,
     /// Accepted postings.
     pub postings: Vec<Posting>,
     /// Interned company names.

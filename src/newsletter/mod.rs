@@ -43,6 +43,8 @@ pub struct Mover {
     pub value: String,
     /// `+12 (+4.3%)`.
     pub change: String,
+    /// The change's interval, and whether it is mostly a change of mix (may be empty).
+    pub detail: String,
     /// `↑`, `↓` or `→`.
     pub arrow: String,
     /// `up`, `down` or `flat` (a CSS class).
@@ -123,8 +125,10 @@ pub struct IssueModel {
     pub open_total: String,
     /// Top movers by open positions.
     pub movers_open: Vec<Mover>,
-    /// Top movers by median salary.
+    /// Top movers by median salary: only moves beyond the margin of error.
     pub movers_median: Vec<Mover>,
+    /// The sentence shown instead when no median moved beyond it.
+    pub no_median_move: String,
     /// Roles whose salaries are suppressed this week.
     pub suppressed: String,
     /// Featured comparison (none with fewer than two roles with figures).
@@ -199,22 +203,35 @@ pub fn issue_model<'a>(
                 name: roles[*i].name.clone(),
                 value: count(st.open_positions),
                 change: change(&r.open_positions, |v| count(v as u64)),
+                detail: String::new(),
                 arrow: a.into(),
                 direction: dir.into(),
             }
         })
         .collect();
+    // Only moves beyond the margin of error (spec section 10.5).
     let movers_median: Vec<Mover> = d
         .movers_by_median()
         .into_iter()
+        .filter(|r| r.median.is_significant())
         .filter_map(current)
         .take(5)
         .map(|(i, r, _)| {
-            let (a, dir) = text::arrow(r.median.abs.unwrap_or(0.0));
+            let m = &r.median;
+            let (a, dir) = text::arrow(m.change.abs.unwrap_or(0.0));
+            let mut detail = match (m.ci_low, m.ci_high) {
+                (Some(lo), Some(hi)) => text::change_interval(lo, hi),
+                _ => String::new(),
+            };
+            if m.mostly_mix() {
+                detail.push_str("; ");
+                detail.push_str(text::MOSTLY_MIX);
+            }
             Mover {
                 name: roles[i].name.clone(),
-                value: r.median.cur.map(money_k).unwrap_or_default(),
-                change: change(&r.median, money_delta_k),
+                value: m.change.cur.map(money_k).unwrap_or_default(),
+                change: change(&m.change, money_delta_k),
+                detail,
                 arrow: a.into(),
                 direction: dir.into(),
             }
@@ -270,9 +287,20 @@ pub fn issue_model<'a>(
             .0;
         let (a, b) = (first.min(partner), first.max(partner));
         let (sa, sb) = (stats_of(a)?, stats_of(b)?);
-        let cmp = crate::deltas::compare(sa, sb);
+        let cmp = crate::deltas::compare(sa, sb).with_pay_ratio(s.pay_ratio(&sa.slug, &sb.slug));
         let link = report_url(a, b);
+        let with_ci = |r: &RoleStats| {
+            let ci = r.salary.median_ci.map(|c| (c.low, c.high));
+            r.salary.median.map(|m| text::money_with_interval(m, ci)).unwrap_or_default()
+        };
         let pay = match (cmp.pays_more, cmp.pay_gap_pct) {
+            _ if cmp.no_clear_pay_difference() => format!(
+                "No clear pay difference at the median: {} {}, {} {}.",
+                roles[a].name,
+                with_ci(sa),
+                roles[b].name,
+                with_ci(sb)
+            ),
             (Some(side), Some(gap)) => {
                 let (hi, lo) = if side == crate::deltas::Side::A { (a, b) } else { (b, a) };
                 format!(
@@ -321,8 +349,8 @@ pub fn issue_model<'a>(
                         },
                         median_change: match (r.salary.median, rd) {
                             (None, _) => "no figure".into(),
-                            (Some(_), Some(x)) if x.median.abs.is_some() => {
-                                change(&x.median, money_delta_k)
+                            (Some(_), Some(x)) if x.median.change.abs.is_some() => {
+                                change(&x.median.change, money_delta_k)
                             }
                             _ => "no figure last week".into(),
                         },
@@ -352,6 +380,11 @@ pub fn issue_model<'a>(
         market_line,
         open_total: count(s.market.open_positions),
         movers_open,
+        no_median_move: if movers_median.is_empty() {
+            text::NO_SIGNIFICANT_MOVE.to_string()
+        } else {
+            String::new()
+        },
         movers_median,
         suppressed: suppressed.join(", "),
         featured,

@@ -5,8 +5,8 @@
 
 use super::prose::{changes, faq, narrative, pay_sentence, related, verdict};
 use super::view::{
-    ChartRef, Item, PairInput, ReportModel, RoleView, Row, mix_text, range_text, reliability,
-    salary_or, share_or,
+    ChartRef, Item, PairInput, ReportModel, RoleView, Row, median_with_interval, mix_text,
+    range_text, reliability, salary_or, share_or,
 };
 use crate::deltas;
 use crate::roles::RoleDef;
@@ -51,7 +51,7 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
             .unwrap_or_else(|| RoleStats::empty(&def.name, &def.slug))
     };
     let (a, b) = (find(da), find(db));
-    let cmp = deltas::compare(&a, &b);
+    let cmp = deltas::compare(&a, &b).with_pay_ratio(s.pay_ratio(&a.slug, &b.slug));
     let (an, bn) = (a.name.as_str(), b.name.as_str());
     let week = s.week.to_string();
     let range =
@@ -86,14 +86,14 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
     };
     let salary_rows = vec![
         row("25th percentile", &|r| salary_or(r, r.salary.p25)),
-        row("Median", &|r| salary_or(r, r.salary.median)),
+        row("Median", &median_with_interval),
         row("Average", &|r| salary_or(r, r.salary.mean)),
         row("75th percentile", &|r| salary_or(r, r.salary.p75)),
         row("Sample", &reliability),
     ];
     let salary_verdict = pay_sentence(&a, &b, &cmp);
     let salary_note = format!(
-        "Based on {} and {} job postings with disclosed compensation, respectively.",
+        "Based on {} and {} jobs with disclosed compensation, respectively; each median's 95 % interval is the range that holds the true median 95 times in 100.",
         a.salary.n, b.salary.n
     );
     let shared_n = cmp.shared_skills.len();
@@ -120,18 +120,33 @@ pub fn pair_model(input: &PairInput<'_>) -> ReportModel {
     let narrative = narrative(s, &a, &b, &cmp);
     let faq = faq(&a, &b, &cmp, da, db);
     let related = related(input);
+    let postings = s.market.postings.unwrap_or(s.market.open_positions);
+    let reposts = match s.source.dedup_window_days {
+        Some(0) | None => {
+            format!("Every posting counts as its own job this week ({} postings).", count(postings))
+        }
+        Some(days) => format!(
+            "Reposts count once. Job boards post the same job again every few weeks; postings with the same company, title and location (compared without case or punctuation) count as one job while each follows the one before within {days} days, and a job's figures are those of its newest posting open in the week. This week {} postings were open: {} jobs.",
+            count(postings),
+            count(s.market.open_positions)
+        ),
+    };
     let methodology = vec![
-        "Open positions count postings open at any time in the ISO week: posted on or before its Sunday and not closed before its Monday.".into(),
+        reposts,
+        "Open positions count jobs open at any time in the ISO week: posted on or before its Sunday and not closed before its Monday.".into(),
         "Salaries are annualised to US dollars (hourly × 2080, daily × 260, weekly × 52, monthly × 12; fixed exchange rates). A posting's salary point is the mean of its minimum and maximum. Percentiles interpolate linearly between closest ranks; the average salary range is the mean of the lower bounds to the mean of the upper bounds.".into(),
         format!(
             "Salary figures need at least {} disclosed salaries; below that they are suppressed. Reliability is low below 30, medium below 100, high from 100.",
             input.min_salary_sample
         ),
         "Roles come from the posting's role field or, failing that, from its title matched on whole words; skills are matched whole, case-insensitively, with aliases (k8s is Kubernetes). Shares shown together are rounded to sum to 100%.".into(),
+        "Intervals. A median from a sample moves from week to week without anything happening, so every median comes with its 95 % interval: the range that holds the true median 95 times in 100, read from the ranked salaries themselves with no assumption about their shape. When the interval of the ratio of two medians includes equal pay, the report names no winner on pay.".into(),
+        "Moves and noise. A week-over-week change of a median counts as a move only when its 95 % interval excludes zero; the interval comes from 1,000 resamples of the jobs open in either week, a job open in both weeks counting in both, as consecutive weeks share most of their jobs. Part of a move can be a change of mix: when more senior jobs are open the median rises although no one is paid more, so the mix-adjusted change reweights this week's jobs to last week's entry, mid and senior shares.".into(),
     ];
     let data_quality = format!(
-        "This week's snapshot covers {} open AI positions ({} not matched to any role). It was computed from {} rows in {}; {} rows were rejected (listed in rejected.csv) and {} salaries were set aside as implausible.",
+        "This week's snapshot covers {} open AI jobs ({} postings, reposts included; {} jobs not matched to any role). It was computed from {} rows in {}; {} rows were rejected (listed in rejected.csv) and {} salaries were set aside as implausible.",
         count(s.market.open_positions),
+        count(postings),
         count(s.market.unclassified),
         count(s.source.rows_read),
         list(&s.source.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>()),

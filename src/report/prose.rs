@@ -2,14 +2,32 @@
 //! the narrative, the FAQ and the related comparisons, each written from
 //! the figures. Pure.
 
-use super::view::{Faq, Item, PairInput, Row, Section, change_text, salary_or, share_or};
-use crate::deltas::{Change, PairComparison, RoleDelta, Side, WeekOverWeek};
+use super::view::{
+    Faq, Item, PairInput, Row, Section, change_text, median_with_interval, salary_or, share_or,
+};
+use crate::deltas::{MedianDelta, PairComparison, RoleDelta, Side, WeekOverWeek};
 use crate::output::report_path;
 use crate::roles::RoleDef;
 use crate::stats::{RoleStats, Snapshot};
 use crate::text::{self, count, list, money_delta_k, money_k};
 
+/// The sentence for two medians that differ by no more than noise.
+fn no_clear_difference(a: &RoleStats, b: &RoleStats) -> String {
+    let mut s = text::NO_CLEAR_PAY_DIFFERENCE.to_string();
+    s[..1].make_ascii_uppercase();
+    format!(
+        "{s}: {} {} and {} {}.",
+        a.name,
+        median_with_interval(a),
+        b.name,
+        median_with_interval(b)
+    )
+}
+
 pub(super) fn pay_sentence(a: &RoleStats, b: &RoleStats, cmp: &PairComparison) -> String {
+    if cmp.no_clear_pay_difference() {
+        return no_clear_difference(a, b);
+    }
     match (cmp.pays_more, cmp.pay_gap_pct) {
         (Some(side), Some(gap)) => {
             let (hi, lo) = if side == Side::A { (a, b) } else { (b, a) };
@@ -36,6 +54,7 @@ pub(super) fn verdict(
 ) -> Vec<String> {
     let mut v = Vec::new();
     match (cmp.pays_more, cmp.pay_gap_pct) {
+        _ if cmp.no_clear_pay_difference() => v.push(no_clear_difference(a, b)),
         (Some(side), Some(gap)) => {
             let (hi, lo) = if side == Side::A { (a, b) } else { (b, a) };
             v.push(format!(
@@ -143,12 +162,21 @@ pub(super) fn changes(
     (rows, note)
 }
 
-pub(super) fn median_change(r: &RoleStats, c: &Change) -> String {
-    match c.cur {
-        None => format!("suppressed (n = {})", r.salary.n),
-        Some(cur) if c.abs.is_none() => format!("{} (last week suppressed)", money_k(cur)),
-        Some(cur) => format!("{} {}", money_k(cur), change_text(c, money_delta_k)),
+/// The median's change, and whether it is more than noise (spec 10.3).
+pub(super) fn median_change(r: &RoleStats, m: &MedianDelta) -> String {
+    let c = &m.change;
+    let Some(cur) = c.cur else { return format!("suppressed (n = {})", r.salary.n) };
+    if c.abs.is_none() {
+        return format!("{} (last week suppressed)", money_k(cur));
     }
+    let moved = format!("{} {}", money_k(cur), change_text(c, money_delta_k));
+    let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) else { return moved };
+    let verdict = if m.is_significant() {
+        if m.mostly_mix() { text::MOSTLY_MIX } else { "beyond the margin of error" }
+    } else {
+        "within the margin of error"
+    };
+    format!("{moved}, {verdict} ({})", text::change_interval(lo, hi))
 }
 
 pub(super) fn narrative(

@@ -154,6 +154,14 @@ pub(super) fn salary_or(r: &RoleStats, v: Option<f64>) -> String {
     }
 }
 
+/// A median with its interval (spec section 10.5), or why there is none.
+pub(super) fn median_with_interval(r: &RoleStats) -> String {
+    match r.salary.median {
+        Some(m) => text::money_with_interval(m, r.salary.median_ci.map(|c| (c.low, c.high))),
+        None => text::not_enough_salaries(r.salary.n),
+    }
+}
+
 pub(super) fn reliability(r: &RoleStats) -> String {
     match r.salary.reliability {
         Some(rel) => format!("n = {}, {} reliability", r.salary.n, serde_plain(rel)),

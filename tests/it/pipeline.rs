@@ -176,8 +176,11 @@ fn deltas_are_null_without_a_predecessor_and_for_suppressed_medians() {
     let ml = d.role("mlops-engineer").unwrap();
     assert_eq!(ml.open_positions.abs, Some(2.0));
     // W46 has two salaries (suppressed), so the median change is null.
-    assert_eq!((ml.median.prev, ml.median.abs, ml.median.pct), (None, None, None));
-    assert_eq!(ml.median.cur, Some(135_000.0));
+    assert_eq!(
+        (ml.median.change.prev, ml.median.change.abs, ml.median.change.pct),
+        (None, None, None)
+    );
+    assert_eq!(ml.median.change.cur, Some(135_000.0));
     assert_eq!(ml.remote_share_pp, Some(-50.0));
     assert_eq!(ml.skills_entered.as_deref(), Some(&["RAG".to_string(), "Docker".to_string()][..]));
     assert_eq!(ml.skills_left.as_deref(), Some(&[][..]));
