@@ -283,7 +283,7 @@ fn mix_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     Chart { name: "mix.svg".into(), alt, svg }
 }
 
-/// The skills of both top lists: share of each role's postings that ask for it.
+/// The skills of both top lists: share of each role's jobs that ask for it.
 fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     let mut names: Vec<&str> = a.top_skills.iter().map(|s| s.name.as_str()).collect();
     for s in &b.top_skills {
@@ -296,7 +296,7 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
             if r.open_positions == 0 { 0.0 } else { s.count as f64 / r.open_positions as f64 }
         })
     };
-    let mut alt = String::from("Share of postings asking for each skill:");
+    let mut alt = String::from("Share of jobs asking for each skill:");
     for n in &names {
         let fa = share(a, n).map(pct1).unwrap_or_else(|| "not in top 8".into());
         let fb = share(b, n).map(pct1).unwrap_or_else(|| "not in top 8".into());
@@ -304,9 +304,8 @@ fn skills_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     }
     let rows = names.len().max(1);
     let svg = svg(|root| {
-        let root = root
-            .titled("Top skills (share of postings that ask for each)", font(30.8))
-            .expect("title");
+        let root =
+            root.titled("Top skills (share of jobs that ask for each)", font(30.8)).expect("title");
         let left = 240.0;
         let right = WIDTH as f64 - 80.0;
         let top = 20.0;

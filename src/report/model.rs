@@ -33,7 +33,7 @@ fn role_view(def: &RoleDef, r: &RoleStats) -> RoleView {
         } else {
             format!("Common entry points: {}.", list(&def.entry_points))
         },
-        skills: items(&r.top_skills, ("posting", "postings")),
+        skills: items(&r.top_skills, ("job", "jobs")),
         companies: items(&r.top_companies, ("job", "jobs")),
         metros: items(&r.top_metros, ("job", "jobs")),
     }

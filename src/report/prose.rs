@@ -288,7 +288,7 @@ pub(super) fn faq(
     });
     v.push(Faq {
         q: "Which role has more remote work?".into(),
-        a: format!("{an} roles are {} remote, while {bn} roles are {} remote (among postings that state an arrangement).", share_or(a.remote_share), share_or(b.remote_share)),
+        a: format!("{an} roles are {} remote, while {bn} roles are {} remote (among jobs that state an arrangement).", share_or(a.remote_share), share_or(b.remote_share)),
     });
     v.push(Faq {
         q: "Which is easier to enter at entry level?".into(),
