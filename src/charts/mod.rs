@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::fonts;
 use crate::stats::{RoleStats, Snapshot};
-use crate::text::{money_k, pct1};
+use crate::text::{self, money_k, pct1};
 
 /// Okabe–Ito blue: the first role.
 pub const COLOR_A: RGBColor = RGBColor(0x00, 0x72, 0xB2);
@@ -154,17 +154,15 @@ fn salary_chart(a: &RoleStats, b: &RoleStats) -> Chart {
     let mut alt = String::from("Salary percentiles:");
     for (r, f) in [(a, fa), (b, fb)] {
         if r.salary.suppressed() {
-            alt.push_str(&format!(
-                " {} not enough disclosed salaries (n = {});",
-                r.name, r.salary.n
-            ));
+            alt.push_str(&format!(" {} {};", r.name, text::not_enough_salaries(r.salary.n)));
         } else {
             let parts: Vec<String> = labels
                 .iter()
                 .zip(f)
                 .map(|(l, v)| format!("{l} {}", v.map(money_k).unwrap_or_default()))
                 .collect();
-            alt.push_str(&format!(" {} {} (n = {});", r.name, parts.join(", "), r.salary.n));
+            let name = format!("{} {}", r.name, parts.join(", "));
+            alt.push_str(&format!(" {};", text::with_n(&name, r.salary.n)));
         }
     }
     let svg = svg(|root| {
@@ -209,9 +207,9 @@ fn salary_chart(a: &RoleStats, b: &RoleStats) -> Chart {
         }
         for (k, (r, color)) in [(a, COLOR_A), (b, COLOR_B)].into_iter().enumerate() {
             let label = if r.salary.suppressed() {
-                format!("{}: not enough disclosed salaries (n = {})", r.name, r.salary.n)
+                format!("{}: {}", r.name, text::not_enough_salaries(r.salary.n))
             } else {
-                format!("{} (n = {})", r.name, r.salary.n)
+                text::with_n(&r.name, r.salary.n)
             };
             legend(&root, k, &label, color);
         }

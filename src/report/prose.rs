@@ -165,7 +165,7 @@ pub(super) fn changes(
 /// The median's change, and whether it is more than noise (spec 10.3).
 pub(super) fn median_change(r: &RoleStats, m: &MedianDelta) -> String {
     let c = &m.change;
-    let Some(cur) = c.cur else { return format!("suppressed (n = {})", r.salary.n) };
+    let Some(cur) = c.cur else { return text::with_n("suppressed", r.salary.n) };
     if c.abs.is_none() {
         return format!("{} (last week suppressed)", money_k(cur));
     }

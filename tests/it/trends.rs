@@ -58,6 +58,9 @@ fn a_job_counts_once_with_the_figures_of_its_newest_open_posting() {
     assert_eq!(r.remote_share, Some(0.5));
     assert_eq!(r.experience_mix.entry, Some(0.5));
     assert!(r.top_skills.iter().any(|k| k.name == "rust"));
+    // Two salaries are below a threshold of 3: no figures, and no interval.
+    let thin = stats::snapshot(&ds, &catalog, week, 3);
+    assert_eq!((thin.roles[0].salary.median, thin.roles[0].salary.median_ci), (None, None));
     // Without chaining every posting is its own job.
     let ds = load(&rows);
     let s0 = stats::snapshot(&ds, &catalog, week, 1);
