@@ -117,6 +117,13 @@ pub fn ratio_interval(low: f64, high: f64) -> String {
 pub const NO_SIGNIFICANT_MOVE: &str =
     "No role's median salary moved beyond the margin of error this week.";
 
+/// The sentence instead of median moves when last week was stored before
+/// intervals existed (a schema-1 snapshot): nothing tells a move from noise.
+pub const NO_INTERVALS_LAST_WEEK: &str = "Median moves are not shown this week: last week's figures were stored before the intervals that tell a move from noise.";
+
+/// The sentence instead of median moves in the first week on record.
+pub const NO_WEEK_BEFORE: &str = "Median moves start next week: this is the first week on record.";
+
 /// The label of a move that is mostly a change of seniority mix.
 pub const MOSTLY_MIX: &str = "mostly a change of seniority mix";
 

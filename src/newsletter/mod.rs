@@ -380,10 +380,16 @@ pub fn issue_model<'a>(
         market_line,
         open_total: count(s.market.open_positions),
         movers_open,
-        no_median_move: if movers_median.is_empty() {
-            text::NO_SIGNIFICANT_MOVE.to_string()
-        } else {
+        // Say why none is listed: no move beyond the margin of error, or no
+        // way to tell (no week before, or one stored without intervals).
+        no_median_move: if !movers_median.is_empty() {
             String::new()
+        } else if d.previous_week.is_none() {
+            text::NO_WEEK_BEFORE.to_string()
+        } else if !d.notes.is_empty() {
+            text::NO_INTERVALS_LAST_WEEK.to_string()
+        } else {
+            text::NO_SIGNIFICANT_MOVE.to_string()
         },
         movers_median,
         suppressed: suppressed.join(", "),

@@ -191,6 +191,16 @@ fn deltas_carry_intervals_and_say_why_a_schema_1_week_has_none() {
     assert!(d["roles"].as_array().unwrap().iter().all(|r| r["median"]["ci_low"].is_null()));
     let notes = d["notes"].as_array().unwrap();
     assert!(notes[0].as_str().unwrap().contains("2026-W46 is a schema-1 snapshot"), "{notes:?}");
+    // The newsletter does not claim that nothing moved: it cannot tell.
+    p.cmd()
+        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", "k")
+        .args(["-q", "newsletter", "--week", "2026-W47"])
+        .assert()
+        .success();
+    let text =
+        std::fs::read_to_string(p.path("output/2026-W47/newsletter/newsletter.txt")).unwrap();
+    assert!(text.contains(salarytrends::text::NO_INTERVALS_LAST_WEEK), "{text}");
+    assert!(!text.contains(salarytrends::text::NO_SIGNIFICANT_MOVE), "{text}");
 }
 
 #[test]
