@@ -127,9 +127,16 @@ fn load_inputs(cfg: &Config) -> Result<Inputs> {
     let catalog = load_catalog(cfg)?;
     let fx = FxRates::load(&cfg.fx).exit_code(exit::DATA)?;
     let files = ingest::expand(&cfg.postings)?;
-    let mut data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
-    ingest::jobs::chain(&mut data, cfg.dedup.window_days);
+    let data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
     Ok(Inputs { catalog, data })
+}
+
+/// The inputs with reposts chained into jobs (`[dedup]`), for the commands
+/// that compute statistics.
+fn load_jobs(cfg: &Config) -> Result<Inputs> {
+    let mut inputs = load_inputs(cfg)?;
+    ingest::jobs::chain(&mut inputs.data, cfg.dedup.window_days);
+    Ok(inputs)
 }
 
 /// Fails with exit 65 when too many rows were rejected.

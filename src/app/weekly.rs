@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use super::snapshot::{store_weeks, write_rejected};
 use super::{
-    HISTORY_WEEKS, Printer, Week, check_rejects, load_inputs, quality_summary, week_or_default,
+    HISTORY_WEEKS, Printer, Week, check_rejects, load_jobs, quality_summary, week_or_default,
 };
 use super::{newsletter, report, send};
 use crate::config::Config;
@@ -33,7 +33,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
 
     // 1. Ingest.
     let t = Instant::now();
-    let inputs = load_inputs(cfg)?;
+    let inputs = load_jobs(cfg)?;
     out.say(quality_summary(&inputs.data));
     check_rejects(cfg, &inputs.data)?;
     let ingest_ms = t.elapsed().as_millis();

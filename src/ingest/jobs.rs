@@ -17,31 +17,52 @@ use super::Dataset;
 /// `#` becomes one space; trimmed (so `C++` and `C#` stay apart from `C`).
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    normalise_into(text, &mut out);
+    out
+}
+
+/// [`normalise`], appending to `out` (which must be empty or end a part).
+fn normalise_into(text: &str, out: &mut String) {
+    let start = out.len();
     let mut gap = false;
     for c in text.chars() {
-        if c.is_alphanumeric() || c == '+' || c == '#' {
-            if gap && !out.is_empty() {
+        let keep = if c.is_ascii() {
+            c.is_ascii_alphanumeric() || c == '+' || c == '#'
+        } else {
+            c.is_alphanumeric()
+        };
+        if keep {
+            if gap && out.len() > start {
                 out.push(' ');
             }
             gap = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             gap = true;
         }
     }
-    out
 }
 
 /// The identity of a posting's job: a 64-bit hash of its normalised
 /// company, title and location. (A collision between two different keys is
 /// about as likely as 1 in 10^7 among a million distinct jobs.)
 pub fn job_key(company: &str, title: &str, location: &str) -> u64 {
-    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    job_key_with(&mut String::new(), company, title, location)
+}
+
+/// [`job_key`] with a buffer the caller reuses from row to row.
+pub fn job_key_with(buf: &mut String, company: &str, title: &str, location: &str) -> u64 {
+    buf.clear();
     for part in [company, title, location] {
-        let n = normalise(part);
-        h.write(n.as_bytes());
-        h.write_u8(0x1f);
+        normalise_into(part, buf);
+        buf.push('\u{1f}');
     }
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(buf.as_bytes());
     h.finish()
 }
 

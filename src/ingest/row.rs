@@ -79,6 +79,8 @@ pub(super) struct Chunk<'a> {
     pub(super) rejected: u64,
     pub(super) excluded: HashMap<Exclusion, u64>,
     lower: String,
+    /// The normalised job key of the row being read (reused).
+    key_buf: String,
 }
 
 impl<'a> Chunk<'a> {
@@ -103,6 +105,7 @@ impl<'a> Chunk<'a> {
             rejected: 0,
             excluded: HashMap::default(),
             lower: String::new(),
+            key_buf: String::new(),
         }
     }
 
@@ -218,7 +221,7 @@ impl<'a> Chunk<'a> {
             }
         };
         let company = get(Col::Company);
-        let key = super::jobs::job_key(company, title, location_text);
+        let key = super::jobs::job_key_with(&mut self.key_buf, company, title, location_text);
         let company =
             (!company.eq_ignore_ascii_case("unknown")).then(|| self.companies.get(company));
         let location = (!location_text.is_empty()).then(|| self.locations.get(location_text));
