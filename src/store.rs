@@ -108,11 +108,6 @@ impl SnapshotStore {
         self.dir.join(format!("{week}.json"))
     }
 
-    /// Whether a week is stored.
-    pub fn contains(&self, week: IsoWeek) -> bool {
-        self.path(week).is_file()
-    }
-
     /// Reads a stored week, `None` when there is none.
     pub fn load(&self, week: IsoWeek) -> Result<Option<Snapshot>> {
         let path = self.path(week);

@@ -6,32 +6,22 @@
 //! After an intended change of output, record the new digests with
 //! `SALARYTRENDS_BLESS=1 cargo test --release golden` and review the diff.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::support::root;
+use crate::support::{collect, root};
 
 const RECORD: &str = "tests/golden/bundled-week.sha256";
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if !e.file_name().to_string_lossy().starts_with('.') {
-            out.push(p);
-        }
-    }
-}
 
 /// `sha256  path` lines, sorted by path, for everything the weekly job wrote.
 fn digests(work: &Path) -> String {
     let mut all = Vec::new();
     for top in ["output", "data/snapshots"] {
-        files(&work.join(top), &mut all);
+        collect(&work.join(top), &mut all);
     }
+    // Hidden files are the stages' stamps, not outputs.
+    all.retain(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')));
     let mut lines: Vec<String> = all
         .iter()
         .map(|p| {
