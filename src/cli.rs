@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::gendata::GenDataArgs;
 use crate::logging::LogFormat;
@@ -96,12 +96,19 @@ pub enum Command {
     /// Example: salarytrends send --week 2026-W47 --dry-run
     #[command(after_help = EXIT_CODES)]
     Send(SendArgs),
-    /// Serve the one-click unsubscribe endpoint and the published output/ folder.
+    /// Manage the subscriber list in the state database.
     ///
-    /// POST /unsubscribe?email=…&token=… with `List-Unsubscribe=One-Click`
-    /// unsubscribes at once (RFC 8058); GET shows a confirmation page. Every
-    /// other GET path is a file under output/ (reports, charts, newsletter
-    /// pages; never outbox messages or hidden files).
+    /// Example: salarytrends subscribers import data/subscribers.csv
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Subscribers(SubscribersCommand),
+    /// Serve sign-up, confirmation, preferences and one-click unsubscribe,
+    /// and the published output/ folder.
+    ///
+    /// GET/POST /subscribe, GET/POST /confirm (a GET confirms nothing),
+    /// GET/POST /preferences, POST /unsubscribe?email=…&token=… with
+    /// `List-Unsubscribe=One-Click` (RFC 8058). Every other GET path is a
+    /// file under output/ (reports, charts, newsletter pages; never outbox
+    /// messages or hidden files).
     ///
     /// SALARYTRENDS_UNSUBSCRIBE_KEY must hold the key that `send` signs the
     /// links with; without it `serve` does not start (exit 2), unless
@@ -132,6 +139,72 @@ pub enum Command {
     /// Example: salarytrends gen-data --out /tmp/big --postings 1000000
     #[command(after_help = EXIT_CODES)]
     GenData(GenDataArgs),
+}
+
+/// `subscribers …`.
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// Upsert the rows of an `email,name,roles,status` CSV by address.
+    ///
+    /// A row with a malformed address, an unknown role or an unknown status
+    /// is named (file:line: field: reason) and skipped; the rest is imported.
+    /// An address that unsubscribed, bounced or complained is never made
+    /// active again. A row unchanged since the last import changes nothing,
+    /// so choices made on the preferences page stand. Exit 65 only when the
+    /// file cannot be read.
+    ///
+    /// Example: salarytrends subscribers import crm-export.csv
+    Import(ImportArgs),
+    /// Print the list as CSV: email,name,roles,status, then the consent
+    /// record (consent_at, consent_method, consent_wording, consent_client),
+    /// paused, created_at and updated_at.
+    ///
+    /// Example: salarytrends subscribers list --status pending
+    List(ListArgs),
+}
+
+/// `subscribers import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `subscribers list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only subscribers with this status
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+}
+
+/// A subscriber status on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Signed up, not confirmed
+    Pending,
+    /// Receives the newsletter
+    Active,
+    /// Asked not to receive it
+    Unsubscribed,
+    /// Bounced for good
+    Bounced,
+    /// Reported a message as spam
+    Complained,
+}
+
+impl From<StatusArg> for crate::subscribers::Status {
+    fn from(s: StatusArg) -> Self {
+        use crate::subscribers::Status;
+        match s {
+            StatusArg::Pending => Status::Pending,
+            StatusArg::Active => Status::Active,
+            StatusArg::Unsubscribed => Status::Unsubscribed,
+            StatusArg::Bounced => Status::Bounced,
+            StatusArg::Complained => Status::Complained,
+        }
+    }
 }
 
 /// `--week`.

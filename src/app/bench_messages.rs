@@ -18,7 +18,6 @@ fn subscriber(i: u64, roles: usize) -> Subscriber {
     let a = (i % roles as u64) as u16;
     let b = ((i * 7 + 3) % roles as u64) as u16;
     Subscriber {
-        line: i + 2,
         email: format!("reader{i:07}@example.com"),
         name: format!("Reader {i}"),
         roles: if a == b { vec![a] } else { vec![a, b] },

@@ -29,6 +29,7 @@ mod report;
 mod send;
 mod serve;
 mod snapshot;
+mod subscribers;
 mod validate;
 mod weekly;
 
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(&cfg, args, &out),
         Command::Newsletter(arg) => newsletter::run(&cfg, arg.week, &out),
         Command::Send(args) => send::run(&cfg, args, &out).map(|_| ()),
+        Command::Subscribers(cmd) => subscribers::run(&cfg, cmd, &out),
         Command::Serve(args) => serve::run(&cfg, args, &out),
         Command::Weekly(arg) => weekly::run(&cfg, arg.week, &out),
         Command::BenchMessages(args) => bench_messages::run(&cfg, args, &out),
@@ -253,7 +255,7 @@ pub(crate) struct Week {
 
 impl Week {
     /// The week from the snapshot store.
-    fn load(cfg: &Config, week: IsoWeek) -> Result<Week> {
+    pub(crate) fn load(cfg: &Config, week: IsoWeek) -> Result<Week> {
         Week::assemble(cfg, week, Vec::new())
     }
 

@@ -44,8 +44,11 @@ pub(crate) struct Issue {
 impl Issue {
     /// One subscriber's formatted message.
     pub(crate) fn message(&self, sub: &Subscriber, roles: &[RoleDef]) -> Result<Vec<u8>> {
-        let personal =
-            self.renderer.personal(sub, roles, &self.envelope.unsubscribe_url(&sub.email))?;
+        let links = newsletter::Links {
+            unsubscribe: self.envelope.unsubscribe_url(&sub.email),
+            preferences: self.envelope.preferences_url(&sub.email),
+        };
+        let personal = self.renderer.personal(sub, roles, &links)?;
         self.envelope.build(sub, &personal, &self.images)
     }
 }
@@ -83,9 +86,9 @@ pub(super) fn prepare(cfg: &Config, catalog: &Catalog, week: &Week, key: Vec<u8>
     Ok(Issue { renderer, envelope, images })
 }
 
-/// The subscriber list, or an empty one when the file does not exist.
+/// The configured subscriber CSV, or an empty list when there is none.
 pub(super) fn load_subscribers(cfg: &Config, catalog: &Catalog) -> Result<SubscriberList> {
-    if cfg.subscribers.is_file() {
+    if !cfg.subscribers.as_os_str().is_empty() && cfg.subscribers.is_file() {
         subscribers::load(&cfg.subscribers, catalog).exit_code(exit::DATA)
     } else {
         Ok(Default::default())
@@ -93,16 +96,14 @@ pub(super) fn load_subscribers(cfg: &Config, catalog: &Catalog) -> Result<Subscr
 }
 
 /// The subscriber a preview or test message is written for: the first active
-/// one on the list, or a made-up reader.
+/// one in the configured list, or a made-up reader.
 pub(super) fn sample_subscriber(list: &SubscriberList) -> Subscriber {
-    list.subscribers.iter().find(|s| s.status == Status::Active).cloned().unwrap_or_else(|| {
-        Subscriber {
-            line: 0,
-            email: "reader@example.com".into(),
-            name: "Sample Reader".into(),
-            roles: vec![0],
-            status: Status::Active,
-        }
+    let first = list.rows.iter().map(|r| &r.subscriber).find(|s| s.status == Status::Active);
+    first.cloned().unwrap_or_else(|| Subscriber {
+        email: "reader@example.com".into(),
+        name: "Sample Reader".into(),
+        roles: vec![0],
+        status: Status::Active,
     })
 }
 

@@ -83,6 +83,11 @@ fn signing_key(cfg: &Config, transport: &Transport, out: &Printer) -> Result<Vec
 }
 
 fn transport(cfg: &Config, week: IsoWeek) -> Result<Transport> {
+    transport_with_outbox(cfg, output::week_dir(&cfg.output_dir, week).join(output::OUTBOX))
+}
+
+/// The configured transport; for `file`, messages go to `outbox`.
+pub(super) fn transport_with_outbox(cfg: &Config, outbox: std::path::PathBuf) -> Result<Transport> {
     let d = &cfg.delivery;
     Ok(match d.transport {
         TransportKind::Smtp => {
@@ -96,9 +101,7 @@ fn transport(cfg: &Config, week: IsoWeek) -> Result<Transport> {
             Transport::Smtp(smtp)
         }
         TransportKind::Sendmail => Transport::Sendmail(d.sendmail_command.clone()),
-        TransportKind::File => {
-            Transport::File(output::week_dir(&cfg.output_dir, week).join(output::OUTBOX))
-        }
+        TransportKind::File => Transport::File(outbox),
     })
 }
 
@@ -153,7 +156,7 @@ pub(super) fn run(cfg: &Config, args: &SendArgs, out: &Printer) -> Result<SendRe
     send_week(cfg, &catalog, &week, opts, out)
 }
 
-fn settings(cfg: &Config, transport: &Transport) -> Settings {
+pub(super) fn settings(cfg: &Config, transport: &Transport) -> Settings {
     let d = &cfg.delivery;
     // Rate limits are for servers; an outbox on disk takes messages as fast as they come.
     let paced = !matches!(transport, Transport::File(_));
@@ -244,33 +247,28 @@ pub(super) fn send_week(
     let from = cfg.senders.from.email.clone();
     let transport = transport(cfg, week)?;
     let key = signing_key(cfg, &transport, out)?;
-    let list = load_subscribers(cfg, catalog)?;
-    let list_file = cfg.display_path(&cfg.subscribers);
-    for issue in &list.issues {
-        out.warn(format!("{list_file}:{}: {}: {}", issue.line, issue.field, issue.reason));
-    }
-    // Rows skipped for their address: named above, counted in the summary.
-    let mut skipped_bad = list.issues.iter().filter(|i| i.field == "email").count();
-    let mut ledger: Option<Ledger> =
-        if dry_run && !cfg.state_db.exists() { None } else { Some(Ledger::open(&cfg.state_db)?) };
-    let (unsubscribed, suppressed) = match &ledger {
-        Some(l) => (l.unsubscribed()?, l.suppressed()?),
-        None => Default::default(),
+    // A dry run works on a copy of the state database, so that the import
+    // and everything after it are exactly what a real run would do.
+    let scratch = tempfile::tempdir()?;
+    let mut ledger = if dry_run {
+        Ledger::open_copy(&cfg.state_db, &scratch.path().join("state.sqlite"))?
+    } else {
+        Ledger::open(&cfg.state_db)?
     };
+    let list_file = cfg.display_path(&cfg.subscribers);
+    // Rows of the configured CSV skipped (named as they were read).
+    let mut skipped_bad =
+        super::subscribers::import_configured(cfg, catalog, &ledger, out)?.map_or(0, |(_, n)| n);
     let mut skipped_list = 0;
     let mut skipped_unsub = 0;
     let mut skipped_suppressed = 0;
     let mut recipients: Vec<Subscriber> = Vec::new();
-    for s in list.subscribers {
-        let key = ledger::key(&s.email);
-        if s.status != SubscriberStatus::Active {
-            skipped_list += 1;
-        } else if unsubscribed.contains(&key) {
-            skipped_unsub += 1;
-        } else if suppressed.contains(&key) {
-            skipped_suppressed += 1;
-        } else {
-            recipients.push(s);
+    for r in ledger.subscribers().list(None)? {
+        match r.status {
+            _ if r.receives() => recipients.push(r.subscriber(catalog)),
+            SubscriberStatus::Pending | SubscriberStatus::Active => skipped_list += 1,
+            SubscriberStatus::Unsubscribed => skipped_unsub += 1,
+            SubscriberStatus::Bounced | SubscriberStatus::Complained => skipped_suppressed += 1,
         }
     }
     let w = week.to_string();
@@ -278,13 +276,14 @@ pub(super) fn send_week(
         .iter()
         .map(|s| crate::newsletter::mime::message_id(&key, week, from.domain(), &s.email))
         .collect();
-    if let (Some(l), false) = (ledger.as_mut(), dry_run) {
-        l.enqueue(&w, recipients.iter().zip(&ids).map(|(s, id)| (s.email.as_str(), id.clone())))?;
+    if !dry_run {
+        ledger.enqueue(
+            &w,
+            recipients.iter().zip(&ids).map(|(s, id)| (s.email.as_str(), id.clone())),
+        )?;
     }
-    let status: std::collections::HashMap<String, Status> = match &ledger {
-        Some(l) => l.statuses(&w)?.into_iter().map(|(e, s, _)| (e, s)).collect(),
-        None => Default::default(),
-    };
+    let status: std::collections::HashMap<String, Status> =
+        ledger.statuses(&w)?.into_iter().map(|(e, s, _)| (e, s)).collect();
     let mut already = 0;
     let mut failed_before = 0;
     let mut items = Vec::new();
@@ -297,14 +296,14 @@ pub(super) fn send_week(
                 // The list was checked with this parser; should a row still
                 // fail, it is skipped and named like any other bad row.
                 Err(e) => {
-                    out.warn(format!("{list_file}:{}: email: {e}; row skipped", s.line));
+                    out.warn(format!("subscriber '{}': email: {e}; not mailed", s.email));
                     skipped_bad += 1;
                 }
             },
         }
     }
     let mut skipped = format!(
-        "{} on the list: {already} already sent, {skipped_list} not active on the list, {skipped_unsub} unsubscribed, {skipped_suppressed} suppressed after a permanent failure",
+        "{} on the list: {already} already sent, {skipped_list} pending or paused, {skipped_unsub} unsubscribed, {skipped_suppressed} bounced or complained",
         recipients.len() + skipped_list + skipped_unsub + skipped_suppressed,
     );
     if failed_before > 0 {
@@ -312,7 +311,7 @@ pub(super) fn send_week(
     }
     if skipped_bad > 0 {
         skipped.push_str(&format!(
-            ", {skipped_bad} row{} of {list_file} skipped for a malformed or repeated address",
+            ", {skipped_bad} row{} of {list_file} skipped (a malformed or repeated address, an unknown role or status)",
             if skipped_bad == 1 { "" } else { "s" }
         ));
     }
@@ -343,7 +342,7 @@ pub(super) fn send_week(
         transport.describe()
     ));
     let issue = prepare(cfg, catalog, current, key)?;
-    let ledger = Mutex::new(ledger.context("the ledger is open for a real run")?);
+    let ledger = Mutex::new(ledger);
     let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
     let bar = out.progress(items.len() as u64, "sending");
     let on_sent = |n: u64| bar.set_position(n);

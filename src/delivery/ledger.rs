@@ -3,6 +3,10 @@
 //! addresses that must never be mailed again (unsubscribed through the
 //! endpoint, or refused permanently by a server).
 //!
+//! The same database holds the subscribers ([`crate::subscribers::db`]).
+//! Its schema version is SQLite's `user_version`; [`Ledger::open`] brings a
+//! database made by an earlier version up to date, keeping every row.
+//!
 //! A row becomes `sent` only after the server accepted the message. A row
 //! left `sending` by a crash is retried by the next run, so at most the
 //! messages in flight at the crash can arrive twice.
@@ -12,6 +16,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::subscribers::db::SubscriberDb;
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +69,9 @@ impl Counts {
     }
 }
 
-const SCHEMA: &str = "
+/// Version 0: the ledger as the first versions wrote it (applied to new
+/// databases; a no-op on existing ones).
+const SCHEMA_V0: &str = "
 CREATE TABLE IF NOT EXISTS deliveries (
     week        TEXT NOT NULL,
     email       TEXT NOT NULL,
@@ -88,13 +96,20 @@ CREATE TABLE IF NOT EXISTS unsubscribes (
 ) WITHOUT ROWID;
 ";
 
+/// The steps from each schema version to the next: `MIGRATIONS[i]` turns
+/// version `i + 1` into `i + 2` (version 1 is [`SCHEMA_V0`] and what it made).
+const MIGRATIONS: &[&str] = &[crate::subscribers::db::SCHEMA];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
+
 /// The state database.
 pub struct Ledger {
     conn: Connection,
 }
 
-/// The time recorded in the ledger (operational records, never in reports).
-fn now() -> String {
+/// The time recorded in the state database (operational records, never in reports).
+pub(crate) fn now() -> String {
     #[allow(clippy::disallowed_methods, reason = "delivery times are operational records")]
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -118,9 +133,28 @@ impl Ledger {
         // each other's way; NORMAL sync survives a killed process.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(SCHEMA)
+        migrate(&conn)
             .with_context(|| format!("failed to prepare the state database {}", path.display()))?;
         Ok(Ledger { conn })
+    }
+
+    /// A consistent copy of the database at `path` in `into` (SQLite's
+    /// `VACUUM INTO`, safe while another process writes), opened and
+    /// migrated: what a dry run works on, so that it changes nothing.
+    pub fn open_copy(path: &Path, into: &Path) -> Result<Ledger> {
+        if path.exists() {
+            let src = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .with_context(|| format!("failed to open the state database {}", path.display()))?;
+            src.busy_timeout(std::time::Duration::from_secs(10))?;
+            src.execute("VACUUM INTO ?1", [into.to_string_lossy()])
+                .with_context(|| format!("failed to copy the state database {}", path.display()))?;
+        }
+        Ledger::open(into)
+    }
+
+    /// The subscriber table.
+    pub fn subscribers(&self) -> SubscriberDb<'_> {
+        SubscriberDb::new(&self.conn, now())
     }
 
     /// Queues (week, address) rows that do not exist yet; returns how many were added.
@@ -201,16 +235,39 @@ impl Ledger {
                 "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?1, ?2, ?3)",
                 params![key(email), reply, at],
             )?;
+            self.conn.execute(
+                "UPDATE subscribers SET status = 'bounced', updated_at = ?2
+                 WHERE email = ?1 AND status IN ('pending', 'active')",
+                params![key(email), at],
+            )?;
         }
         Ok(())
     }
 
-    /// Records an unsubscribe; `true` when the address was not unsubscribed before.
+    /// Records an unsubscribe (`source`: how it came) and makes the
+    /// subscriber `unsubscribed`; `true` when the address was receiving
+    /// (or unknown and not unsubscribed before).
     pub fn unsubscribe(&self, email: &str, source: &str) -> Result<bool> {
-        Ok(self.conn.execute(
-            "INSERT OR IGNORE INTO unsubscribes (email, source, at) VALUES (?1, ?2, ?3)",
-            params![key(email), source, now()],
-        )? == 1)
+        let at = now();
+        let tx = self.conn.unchecked_transaction()?;
+        let known: Option<String> = tx
+            .query_row("SELECT status FROM subscribers WHERE email = ?1", [key(email)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let changed = tx.execute(
+            "UPDATE subscribers SET status = 'unsubscribed', updated_at = ?2
+             WHERE email = ?1 AND status IN ('pending', 'active')",
+            params![key(email), at],
+        )? == 1;
+        let new_record = tx.execute(
+            "INSERT INTO unsubscribes (email, source, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (email) DO UPDATE SET source = excluded.source, at = excluded.at
+             WHERE ?4",
+            params![key(email), source, at, changed],
+        )? == 1;
+        tx.commit()?;
+        Ok(changed || (known.is_none() && new_record))
     }
 
     /// Whether an address unsubscribed through the endpoint.
@@ -237,6 +294,29 @@ impl Ledger {
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], one transaction per step.
+fn migrate(conn: &Connection) -> Result<()> {
+    let mut version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        anyhow::bail!(
+            "its schema version is {version}, newer than the {SCHEMA_VERSION} this salarytrends knows; use the newer salarytrends that wrote it"
+        );
+    }
+    if version == 0 {
+        conn.execute_batch(SCHEMA_V0)?;
+        conn.pragma_update(None, "user_version", 1)?;
+        version = 1;
+    }
+    while version < SCHEMA_VERSION {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(MIGRATIONS[(version - 1) as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        version += 1;
+    }
+    Ok(())
 }
 
 fn parse_status(s: &str) -> Status {

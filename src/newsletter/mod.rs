@@ -6,13 +6,14 @@
 //! only adds two small auto-escaped fragments (their roles and their
 //! unsubscribe link) and a text rendering, so 100,000 messages stay cheap.
 
+pub mod confirm;
 pub mod mime;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use minijinja::{AutoEscape, Environment, context};
+use minijinja::{Environment, context};
 use serde::Serialize;
 
 use crate::deltas::{Change, RoleDelta, WeekOverWeek};
@@ -415,6 +416,15 @@ pub struct Renderer {
     public_html: String,
 }
 
+/// A reader's own links.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// One-click unsubscribe.
+    pub unsubscribe: String,
+    /// The preferences page: roles followed, pause, unsubscribe.
+    pub preferences: String,
+}
+
 /// One subscriber's HTML and text.
 #[derive(Debug, Clone)]
 pub struct Personal {
@@ -456,35 +466,11 @@ fn val<T: Serialize>(x: T) -> minijinja::Value {
 }
 
 fn environment(templates_dir: &Path) -> Result<Environment<'static>> {
-    let mut env = Environment::new();
-    // HTML escaping for every HTML-like template, MJML included (minijinja
-    // only escapes .html/.htm/.xml by default).
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".mjml") || name.ends_with(".html") {
-            AutoEscape::Html
-        } else {
-            AutoEscape::None
-        }
-    });
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for (name, builtin) in BUILTIN {
-        let path = templates_dir.join(name);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_string(),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("failed to read template '{}'", path.display()));
-            }
-        };
-        env.add_template_owned(name.to_string(), text)
-            .with_context(|| format!("invalid template {name}"))?;
-    }
-    Ok(env)
+    crate::templates::environment(templates_dir, BUILTIN)
 }
 
 /// MJML → HTML with no web fonts, then CSS inlined (media queries kept).
-fn mjml_to_html(mjml: &str) -> Result<String> {
+pub(crate) fn mjml_to_html(mjml: &str) -> Result<String> {
     let parsed = mrml::parse(mjml).map_err(|e| anyhow::anyhow!("invalid MJML: {e}"))?;
     let opts = mrml::prelude::render::RenderOptions {
         disable_comments: true,
@@ -558,17 +544,12 @@ impl Renderer {
     pub fn public_text(&self) -> Result<String> {
         Ok(self.env.get_template("newsletter.txt")?.render(context! {
             roles => val(Vec::<RoleLine>::new()), name => "", unsubscribe_url => "",
-            ..val(&self.model)
+            preferences_url => "", ..val(&self.model)
         })?)
     }
 
     /// One subscriber's HTML and text.
-    pub fn personal(
-        &self,
-        sub: &Subscriber,
-        roles: &[RoleDef],
-        unsubscribe_url: &str,
-    ) -> Result<Personal> {
+    pub fn personal(&self, sub: &Subscriber, roles: &[RoleDef], links: &Links) -> Result<Personal> {
         let lines: Vec<&RoleLine> = sub
             .roles
             .iter()
@@ -579,10 +560,11 @@ impl Renderer {
             .env
             .get_template("your-roles.html")?
             .render(context! { roles => val(&lines), name => first })?;
-        let unsub = self
-            .env
-            .get_template("unsubscribe.html")?
-            .render(context! { url => unsubscribe_url, email => sub.email.as_str() })?;
+        let unsub = self.env.get_template("unsubscribe.html")?.render(context! {
+            url => links.unsubscribe.as_str(),
+            preferences_url => links.preferences.as_str(),
+            email => sub.email.as_str(),
+        })?;
         let (your, unsub) = (crlf(&your), crlf(&unsub));
         let [head, middle, tail] = &self.email_parts;
         let mut html = String::with_capacity(
@@ -601,8 +583,8 @@ impl Renderer {
             html_qp.extend_from_slice(part);
         }
         let text = self.env.get_template("newsletter.txt")?.render(context! {
-            roles => val(&lines), name => first, unsubscribe_url => unsubscribe_url,
-            ..val(&self.model)
+            roles => val(&lines), name => first, unsubscribe_url => links.unsubscribe.as_str(),
+            preferences_url => links.preferences.as_str(), ..val(&self.model)
         })?;
         Ok(Personal { html, html_qp, text })
     }

@@ -297,7 +297,7 @@ fn the_preview_is_signed_again_when_the_key_is_set() {
         }
         (email, token)
     };
-    let verify = salarytrends::newsletter::mime::verify_token;
+    let verify = salarytrends::tokens::verify_unsubscribe;
     p.cmd().env_remove("SALARYTRENDS_UNSUBSCRIBE_KEY").arg("weekly").assert().success();
     let (email, token) = link();
     assert!(verify(b"salarytrends-development-key", &email, &token), "development key first");

@@ -2,7 +2,7 @@
 //! names escaped or rejected.
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
-use salarytrends::newsletter::mime::verify_token;
+use salarytrends::tokens::verify_unsubscribe as verify_token;
 
 use crate::support::Project;
 
@@ -103,11 +103,14 @@ fn control_characters_in_names_are_removed_and_reported() {
     )
     .unwrap();
     let list = salarytrends::subscribers::load(&path, &catalog).unwrap();
-    assert_eq!(list.subscribers.len(), 2);
-    assert_eq!(list.subscribers[0].name, "Eve Bcc: all@example.com");
-    assert!(list.issues.iter().any(|i| i.reason.contains("control characters")));
-    assert!(list.issues.iter().any(|i| i.reason.contains("not a valid address")));
-    assert!(list.issues.iter().any(|i| i.reason.contains("unknown role 'nope'")));
+    // The row following an unknown role is skipped and named, like a bad address.
+    assert_eq!(list.rows.len(), 1);
+    assert_eq!(list.rows[0].subscriber.name, "Eve Bcc: all@example.com");
+    assert!(list.issues.iter().any(|i| i.reason.contains("control characters") && !i.skipped));
+    assert!(list.issues.iter().any(|i| i.reason.contains("not a valid address") && i.skipped));
+    assert!(list.issues.iter().any(|i| i.line == 6
+        && i.field == "roles"
+        && i.reason.contains("'nope', not in the role catalogue; row skipped")));
 }
 
 /// Loads `newsletter.html` in headless Chromium at `width` px and returns
