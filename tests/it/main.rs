@@ -11,6 +11,7 @@ mod pipeline;
 mod properties;
 mod reports;
 mod snapshots;
+mod subscribers;
 mod support;
 mod trends;
 mod weekly;

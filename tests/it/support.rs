@@ -213,20 +213,88 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One HTTP/1.1 request over a plain socket; (status, body).
-pub fn http(addr: &str, method: &str, target: &str, body: &str) -> (u16, String) {
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: String,
+}
+
+impl HttpReply {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request over a plain socket.
+pub fn request(
+    addr: &str,
+    method: &str,
+    target: &str,
+    content_type: &str,
+    body: &str,
+) -> HttpReply {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
         "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
-    let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = resp.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
-    (status, body)
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    HttpReply { status, headers, body: body.to_string() }
+}
+
+/// One form-encoded HTTP/1.1 request; (status, body).
+pub fn http(addr: &str, method: &str, target: &str, body: &str) -> (u16, String) {
+    let r = request(addr, method, target, "application/x-www-form-urlencoded", body);
+    (r.status, r.body)
+}
+
+/// `salarytrends serve` on a free local port, stopped when dropped.
+pub struct Serve {
+    child: std::process::Child,
+    /// `127.0.0.1:port`.
+    pub addr: String,
+}
+
+impl Serve {
+    /// Starts `serve` in the project with the signing key `key`.
+    pub fn start(p: &Project, key: &str) -> Serve {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("salarytrends"))
+            .current_dir(p.dir.path())
+            .env("SALARYTRENDS_UNSUBSCRIBE_KEY", key)
+            .args(["--config", "salarytrends.toml", "-q", "serve", "--listen", &addr])
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(t.elapsed() < std::time::Duration::from_secs(20), "serve did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Serve { child, addr }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
