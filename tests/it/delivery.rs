@@ -124,7 +124,9 @@ fn temporary_refusals_are_retried_and_permanent_ones_suppressed() {
     let err = stderr(&second);
     assert!(err.contains("sending 1 message"), "{err}");
     assert!(
-        err.contains("4 already sent, 1 not active on the list, 0 unsubscribed, 1 suppressed"),
+        err.contains(
+            "4 already sent, 0 pending or paused, 1 unsubscribed, 1 bounced or complained"
+        ),
         "{err}"
     );
     assert_eq!(ledger(&p)[&format!("user0002@{d}")], (Status::Sent, 8));
