@@ -101,6 +101,21 @@ pub enum Command {
     /// Example: salarytrends subscribers import data/subscribers.csv
     #[command(subcommand, after_help = EXIT_CODES)]
     Subscribers(SubscribersCommand),
+    /// Read bounces and complaints that came back by mail.
+    ///
+    /// Example: salarytrends bounces ingest /var/mail/bounces/Maildir
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Bounces(BouncesCommand),
+    /// List or lift the addresses that are never mailed.
+    ///
+    /// Example: salarytrends suppressions lift ada@example.com
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Suppressions(SuppressionsCommand),
+    /// Print the DNS TXT record that publishes the configured DKIM key.
+    ///
+    /// Example: salarytrends dkim-record
+    #[command(after_help = EXIT_CODES)]
+    DkimRecord,
     /// Serve sign-up, confirmation, preferences and one-click unsubscribe,
     /// and the published output/ folder.
     ///
@@ -161,6 +176,54 @@ pub enum SubscribersCommand {
     ///
     /// Example: salarytrends subscribers list --status pending
     List(ListArgs),
+}
+
+/// `bounces …`.
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Classify and apply the messages in Maildirs, mbox files or `.eml`
+    /// files (folders of them too).
+    ///
+    /// RFC 3464 delivery status notifications: hard (5.x.x) suppress the
+    /// address, soft (4.x.x) are recorded and the third within 30 days
+    /// suppresses; RFC 5965 feedback reports are complaints and suppress;
+    /// mail that reached a VERP address is attributed by it; auto-replies
+    /// and anything else are ignored. Each message counts once however often
+    /// it is ingested (by Message-ID, else by content). A file that cannot
+    /// be read is named and the rest goes on; the exit code is then 65.
+    ///
+    /// Example: salarytrends bounces ingest ~/Maildir/.bounces fbl.mbox
+    Ingest(IngestArgs),
+}
+
+/// `bounces ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Maildirs, mbox files, `.eml` files or folders of them
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `suppressions …`.
+#[derive(Debug, Subcommand)]
+pub enum SuppressionsCommand {
+    /// Print every suppressed address as CSV: email,reason,since.
+    List,
+    /// Mail an address again: a bounced address becomes active; one that
+    /// complained stays suppressed unless --force (do that only when its
+    /// owner asked).
+    Lift(LiftArgs),
+}
+
+/// `suppressions lift`.
+#[derive(Debug, Args)]
+pub struct LiftArgs {
+    /// The address
+    #[arg(value_name = "ADDR")]
+    pub address: String,
+    /// Lift a complaint too
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `subscribers import`.

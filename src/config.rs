@@ -94,6 +94,11 @@ pub struct NewsletterConfig {
     pub base_url: String,
     /// Postal address for the footer.
     pub postal_address: String,
+    /// The List-Id header (RFC 2919): `Name <id.domain>`.
+    pub list_id: String,
+    /// The envelope sender; each message's is this address with the
+    /// recipient encoded (VERP). Empty: the From address, unencoded.
+    pub bounce_address: String,
 }
 
 impl Default for NewsletterConfig {
@@ -103,6 +108,8 @@ impl Default for NewsletterConfig {
             reply_to: "editors@example.com".into(),
             base_url: "https://example.com/salarytrends".into(),
             postal_address: "AI Salary Trends, 1 Example Street, Springfield".into(),
+            list_id: "AI Salary Trends <salary-trends.example.com>".into(),
+            bounce_address: String::new(),
         }
     }
 }
@@ -141,6 +148,20 @@ pub struct DeliveryConfig {
     pub timeout_seconds: f64,
     /// The sendmail program for `transport = "sendmail"`.
     pub sendmail_command: String,
+    /// `[delivery.dkim]`: sign every message.
+    pub dkim: Option<DkimConfig>,
+}
+
+/// `[delivery.dkim]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimConfig {
+    /// `d=`: the signing domain.
+    pub domain: String,
+    /// `s=`: the selector; the key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// The RSA private key, PEM (PKCS#1 or PKCS#8).
+    pub private_key_file: String,
 }
 
 impl Default for DeliveryConfig {
@@ -155,6 +176,7 @@ impl Default for DeliveryConfig {
             retry_base_seconds: 1.0,
             timeout_seconds: 30.0,
             sendmail_command: "sendmail".into(),
+            dkim: None,
         }
     }
 }
@@ -227,6 +249,10 @@ pub struct Senders {
     pub from: Mailbox,
     /// `newsletter.reply_to`.
     pub reply_to: Mailbox,
+    /// `newsletter.bounce_address`, when set.
+    pub bounce: Option<lettre::Address>,
+    /// `newsletter.list_id`.
+    pub list_id: String,
 }
 
 /// The resolved configuration every command works from.
@@ -260,6 +286,8 @@ pub struct Config {
     pub senders: Senders,
     /// Delivery settings.
     pub delivery: DeliveryConfig,
+    /// `[delivery.dkim]` with the key file resolved.
+    pub dkim: Option<(DkimConfig, PathBuf)>,
     /// How reposts are told apart.
     pub dedup: DedupConfig,
     /// Secrets from the environment.
@@ -305,10 +333,40 @@ impl Config {
         let mailbox = |key: &str, text: &str| -> Result<Mailbox> {
             text.parse().map_err(|e| anyhow::anyhow!("newsletter.{key} '{text}': {e}"))
         };
+        let list_id = raw.newsletter.list_id.trim().to_string();
+        let id_ok = list_id.rsplit_once('<').is_some_and(|(_, id)| {
+            id.strip_suffix('>').is_some_and(|id| {
+                id.contains('.')
+                    && id.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            })
+        });
+        if !id_ok || list_id.contains(['\r', '\n']) {
+            bail!(
+                "newsletter.list_id '{list_id}' must read like 'AI Salary Trends <salary-trends.example.com>' (RFC 2919)"
+            );
+        }
+        let bounce = match raw.newsletter.bounce_address.trim() {
+            "" => None,
+            b => Some(
+                b.parse::<lettre::Address>()
+                    .map_err(|e| anyhow::anyhow!("newsletter.bounce_address '{b}': {e}"))?,
+            ),
+        };
+        if bounce.as_ref().is_some_and(|b| b.user().contains('+')) {
+            bail!(
+                "newsletter.bounce_address must not contain '+': the program adds '+<token>' to it"
+            );
+        }
         let senders = Senders {
             from: mailbox("from", &raw.newsletter.from)?,
             reply_to: mailbox("reply_to", &raw.newsletter.reply_to)?,
+            bounce,
+            list_id,
         };
+        let dkim = raw.delivery.dkim.clone().map(|d| {
+            let file = p(&d.private_key_file);
+            (d, file)
+        });
         Ok(Config {
             postings: p(&raw.postings),
             roles: p(&raw.roles),
@@ -323,6 +381,7 @@ impl Config {
             newsletter: raw.newsletter,
             senders,
             delivery: raw.delivery,
+            dkim,
             dedup: raw.dedup,
             secrets: Secrets::default(),
             root,

@@ -14,12 +14,14 @@ pub const VERSION: &str =
     concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("SALARYTRENDS_BUILD"), ")");
 
 pub mod app;
+pub mod bounces;
 pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod csvlines;
 pub mod delivery;
 pub mod deltas;
+pub mod dkim;
 pub mod exit;
 pub mod fonts;
 pub mod gendata;

@@ -91,6 +91,30 @@ pub fn verify_preferences(key: &[u8], email: &str, token: &str, now: i64) -> Res
     if now > expires { Err(Refused::Expired) } else { Ok(()) }
 }
 
+/// The VERP token of an address: 20 hex digits of an HMAC, so the bounce
+/// address does not show the recipient; the state database maps it back.
+pub fn verp(key: &[u8], email: &str) -> String {
+    hex(&mac(key, "verp", &[&addr(email)]).finalize().into_bytes()[..10])
+}
+
+/// `local+<token>@domain` for the bounce address `local@domain`.
+pub fn verp_address(bounce: &lettre::Address, token: &str) -> lettre::Address {
+    lettre::Address::new(format!("{}+{token}", bounce.user()), bounce.domain())
+        .expect("a valid address with a hex tag is valid")
+}
+
+/// The token of a VERP address made from `bounce`, if `address` is one.
+pub fn verp_token_of(bounce: &lettre::Address, address: &str) -> Option<String> {
+    let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+    let (local, domain) = address.rsplit_once('@')?;
+    let (user, token) = local.split_once('+')?;
+    let ok = user.eq_ignore_ascii_case(bounce.user())
+        && domain.eq_ignore_ascii_case(bounce.domain())
+        && token.len() == 20
+        && token.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| token.to_ascii_lowercase())
+}
+
 /// What a confirmation link confirms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {

@@ -22,6 +22,7 @@ use crate::stats::Snapshot;
 use crate::store::SnapshotStore;
 
 mod bench_messages;
+mod bounces;
 mod deltas_cmd;
 mod gen_data;
 mod newsletter;
@@ -30,6 +31,7 @@ mod send;
 mod serve;
 mod snapshot;
 mod subscribers;
+mod suppressions;
 mod validate;
 mod weekly;
 
@@ -49,6 +51,17 @@ pub fn run(cli: Cli) -> Result<()> {
     let out = Printer {
         logging: Logging { format: cli.log_format, quiet: cli.quiet, verbose: cli.verbose },
     };
+    if matches!(
+        cli.command,
+        Command::Newsletter(_)
+            | Command::Send(_)
+            | Command::Weekly(_)
+            | Command::Serve(_)
+            | Command::BenchMessages(_)
+    ) {
+        // A DKIM key that cannot sign stops a mailing command before it starts.
+        dkim_signer(&cfg)?;
+    }
     match &cli.command {
         Command::Validate => validate::run(&cfg, &out),
         Command::Snapshot(args) => snapshot::run(&cfg, args, &out),
@@ -57,6 +70,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Newsletter(arg) => newsletter::run(&cfg, arg.week, &out),
         Command::Send(args) => send::run(&cfg, args, &out).map(|_| ()),
         Command::Subscribers(cmd) => subscribers::run(&cfg, cmd, &out),
+        Command::Bounces(cmd) => bounces::run(&cfg, cmd, &out),
+        Command::Suppressions(cmd) => suppressions::run(&cfg, cmd, &out),
+        Command::DkimRecord => suppressions::dkim_record(&cfg, &out),
         Command::Serve(args) => serve::run(&cfg, args, &out),
         Command::Weekly(arg) => weekly::run(&cfg, arg.week, &out),
         Command::BenchMessages(args) => bench_messages::run(&cfg, args, &out),
@@ -235,6 +251,24 @@ fn unsubscribe_key(cfg: &Config, out: &Printer) -> Vec<u8> {
             DEVELOPMENT_KEY.to_vec()
         }
     }
+}
+
+/// The DKIM signer of `[delivery.dkim]`, if set. A key that is missing,
+/// unreadable or invalid stops the command with exit 2, before anything
+/// is written or sent.
+pub(crate) fn dkim_signer(cfg: &Config) -> Result<Option<std::sync::Arc<crate::dkim::Signer>>> {
+    let Some((d, file)) = &cfg.dkim else { return Ok(None) };
+    let signer = crate::dkim::Signer::from_file(&d.domain, &d.selector, file)
+        .map_err(|e| Fatal::new(exit::USAGE, format!("[delivery.dkim]: {e:#}")))?;
+    Ok(Some(std::sync::Arc::new(signer)))
+}
+
+/// The time, Unix seconds, for operational records (token expiry, rate
+/// limits, bounces without a Date); never in reports.
+pub(crate) fn unix_now() -> i64 {
+    #[allow(clippy::disallowed_methods, reason = "operational times, not report contents")]
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The key files and previews are signed with when no key is set.

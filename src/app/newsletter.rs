@@ -81,6 +81,8 @@ pub(super) fn prepare(cfg: &Config, catalog: &Catalog, week: &Week, key: Vec<u8>
         base_url: cfg.newsletter.base_url.clone(),
         week: w,
         key,
+        list_id: cfg.senders.list_id.clone(),
+        signer: super::dkim_signer(cfg)?,
     };
     let images = renderer.model().charts.iter().map(InlineImage::new).collect();
     Ok(Issue { renderer, envelope, images })
@@ -141,6 +143,10 @@ fn inputs_digest(cfg: &Config, catalog: &Catalog, week: IsoWeek, key: &[u8]) -> 
     }
     field(&std::fs::read(&cfg.subscribers).unwrap_or_default());
     field(format!("{:?}", cfg.newsletter).as_bytes());
+    // The preview is signed: a new DKIM key or selector makes it stale.
+    if let Some(signer) = super::dkim_signer(cfg)? {
+        field(format!("{} {}", signer.record_name(), signer.record_value()).as_bytes());
+    }
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(b"salarytrends newsletter stamp");
     field(&mac.finalize().into_bytes());

@@ -59,6 +59,19 @@ pub(crate) fn lock_state(cfg: &Config) -> Result<StateLock> {
     }
 }
 
+/// The envelope sender of a message to `email`: the bounce address with
+/// the recipient's VERP token (and the token, for the state database), or
+/// the From address when no bounce address is set.
+pub(super) fn envelope_sender(cfg: &Config, key: &[u8], email: &str) -> (Address, Option<String>) {
+    match &cfg.senders.bounce {
+        Some(b) => {
+            let t = crate::tokens::verp(key, email);
+            (crate::tokens::verp_address(b, &t), Some(t))
+        }
+        None => (cfg.senders.from.email.clone(), None),
+    }
+}
+
 /// What a send did, for the weekly summary.
 pub(crate) struct SendReport {
     pub(crate) line: String,
@@ -187,8 +200,11 @@ fn test_send(
     let mut sample = sample_subscriber(&load_subscribers(cfg, catalog)?);
     sample.email = to.to_string();
     let recipients = [sample];
+    // A test copy is not in the ledger, so its bounces are not attributed:
+    // the plain bounce address, no VERP token.
     let items = [Item {
         subscriber: 0,
+        sender: cfg.senders.bounce.clone().unwrap_or(from),
         to: to.clone(),
         message_id: issue.envelope.message_id(to.as_ref()),
     }];
@@ -196,7 +212,6 @@ fn test_send(
     let run = Run {
         week: week.to_string(),
         transport: &transport,
-        from,
         settings: Settings { connections: 1, ..settings(cfg, &transport) },
         ledger: None,
         build: &build,
@@ -292,7 +307,12 @@ pub(super) fn send_week(
             Some(Status::Sent) => already += 1,
             Some(Status::Failed) => failed_before += 1,
             _ => match s.email.parse::<Address>() {
-                Ok(to) => items.push(Item { subscriber: i, to, message_id: ids[i].clone() }),
+                Ok(to) => items.push(Item {
+                    subscriber: i,
+                    sender: envelope_sender(cfg, &key, &s.email).0,
+                    to,
+                    message_id: ids[i].clone(),
+                }),
                 // The list was checked with this parser; should a row still
                 // fail, it is skipped and named like any other bad row.
                 Err(e) => {
@@ -341,7 +361,16 @@ pub(super) fn send_week(
         if items.len() == 1 { "" } else { "s" },
         transport.describe()
     ));
-    let issue = prepare(cfg, catalog, current, key)?;
+    let issue = prepare(cfg, catalog, current, key.clone())?;
+    let mut ledger = ledger;
+    let verp: Vec<(String, &str)> = items
+        .iter()
+        .filter_map(|it| {
+            let email = recipients[it.subscriber].email.as_str();
+            envelope_sender(cfg, &key, email).1.map(|t| (t, email))
+        })
+        .collect();
+    ledger.note_verp(verp.iter().map(|(t, e)| (t.as_str(), *e)))?;
     let ledger = Mutex::new(ledger);
     let build = |item: &Item| issue.message(&recipients[item.subscriber], &catalog.roles);
     let bar = out.progress(items.len() as u64, "sending");
@@ -349,7 +378,6 @@ pub(super) fn send_week(
     let run = Run {
         week: w.clone(),
         transport: &transport,
-        from,
         settings: settings(cfg, &transport),
         ledger: Some(&ledger),
         build: &build,

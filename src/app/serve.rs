@@ -12,8 +12,8 @@ use hmac::{Hmac, Mac};
 use lettre::Address;
 
 use super::newsletter::{Issue, prepare};
-use super::send::{settings, transport_with_outbox};
-use super::{Printer, Week, load_catalog, unsubscribe_key};
+use super::send::{envelope_sender, settings, transport_with_outbox};
+use super::{Printer, Week, load_catalog, unix_now, unsubscribe_key};
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::delivery::ledger::Ledger;
@@ -27,13 +27,6 @@ use crate::roles::Catalog;
 use crate::serve::{self, Job, Site};
 use crate::store::SnapshotStore;
 use crate::tokens::{self, Confirmation};
-
-/// The time, Unix seconds: the server's clock, read per request.
-fn unix_now() -> i64 {
-    #[allow(clippy::disallowed_methods, reason = "token expiry and rate limits are operational")]
-    let now = SystemTime::now();
-    now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
 
 /// Without the key that `send` signs links with, every real unsubscribe
 /// would be refused: `serve` does not start (exit 2) unless
@@ -110,16 +103,20 @@ impl Mailer<'_> {
         ledger: Option<&Mutex<Ledger>>,
         build: &delivery::Builder<'_>,
     ) -> Result<()> {
+        let (sender, verp) = envelope_sender(self.cfg, &self.key, to.as_ref());
+        if let Some(token) = verp {
+            // So that a bounce of this message is attributed.
+            Ledger::open(&self.cfg.state_db)?.note_verp([(token.as_str(), to.as_ref())])?;
+        }
         let run = Run {
             week: week.to_string(),
             transport,
-            from: self.cfg.senders.from.email.clone(),
             settings: Settings { connections: 1, ..settings(self.cfg, transport) },
             ledger,
             build,
             on_sent: &|_| {},
         };
-        let outcome = delivery::deliver(&run, &[Item { subscriber: 0, to, message_id }])?;
+        let outcome = delivery::deliver(&run, &[Item { subscriber: 0, sender, to, message_id }])?;
         if outcome.sent == 1 {
             return Ok(());
         }
@@ -162,7 +159,12 @@ impl Mailer<'_> {
             postal_address: &cfg.newsletter.postal_address,
             date: SystemTime::UNIX_EPOCH + Duration::from_secs(sent_at.max(0) as u64),
             message_id: message_id.clone(),
+            list_id: &cfg.senders.list_id,
         })?;
+        let bytes = match super::dkim_signer(cfg)? {
+            Some(signer) => signer.sign(&bytes, sent_at)?,
+            None => bytes,
+        };
         let transport = transport_with_outbox(cfg, cfg.output_dir.join(output::OUTBOX))?;
         let build = |_: &Item| Ok(bytes.clone());
         self.deliver("confirmation", &transport, to, message_id, None, &build)

@@ -98,7 +98,28 @@ CREATE TABLE IF NOT EXISTS unsubscribes (
 
 /// The steps from each schema version to the next: `MIGRATIONS[i]` turns
 /// version `i + 1` into `i + 2` (version 1 is [`SCHEMA_V0`] and what it made).
-const MIGRATIONS: &[&str] = &[crate::subscribers::db::SCHEMA];
+const MIGRATIONS: &[&str] = &[crate::subscribers::db::SCHEMA, SCHEMA_BOUNCES];
+
+/// Version 3: VERP tokens and the bounce and complaint messages ingested.
+const SCHEMA_BOUNCES: &str = "
+CREATE TABLE verp (
+    token  TEXT PRIMARY KEY,
+    email  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE bounce_messages (
+    key          TEXT PRIMARY KEY,
+    email        TEXT,
+    class        TEXT NOT NULL CHECK (class IN ('hard','soft','complaint','ignored')),
+    status       TEXT,
+    detail       TEXT,
+    received_at  INTEGER NOT NULL,
+    counts       INTEGER NOT NULL DEFAULT 1,
+    source       TEXT NOT NULL,
+    ingested_at  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX bounce_messages_by_email ON bounce_messages (email, class, received_at);
+CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+";
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -242,6 +263,166 @@ impl Ledger {
             )?;
         }
         Ok(())
+    }
+
+    /// Suppresses an address for `reason`: a bounce makes a pending or
+    /// active subscriber `bounced`; a complaint makes any subscriber
+    /// `complained`. `true` when the address was not suppressed before.
+    pub fn suppress(&self, email: &str, reason: &str, complaint: bool) -> Result<bool> {
+        let at = now();
+        let tx = self.conn.unchecked_transaction()?;
+        let new = tx.execute(
+            "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?1, ?2, ?3)",
+            params![key(email), reason, at],
+        )? == 1;
+        if complaint {
+            // A complaint outweighs an earlier bounce in the reason too.
+            tx.execute(
+                "UPDATE suppressions SET reason = ?2 WHERE email = ?1 AND reason NOT LIKE 'complaint%'",
+                params![key(email), reason],
+            )?;
+            tx.execute(
+                "UPDATE subscribers SET status = 'complained', updated_at = ?2
+                 WHERE email = ?1 AND status <> 'complained'",
+                params![key(email), at],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE subscribers SET status = 'bounced', updated_at = ?2
+                 WHERE email = ?1 AND status IN ('pending', 'active')",
+                params![key(email), at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Every suppression: (address, reason, since), by address.
+    pub fn suppressions(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt =
+            self.conn.prepare("SELECT email, reason, at FROM suppressions ORDER BY email")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A suppression's reason, and whether the address complained.
+    pub fn suppression(&self, email: &str) -> Result<Option<(String, bool)>> {
+        let reason: Option<String> = self
+            .conn
+            .query_row("SELECT reason FROM suppressions WHERE email = ?1", [key(email)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let complained: bool = self
+            .conn
+            .query_row(
+                "SELECT status = 'complained' FROM subscribers WHERE email = ?1",
+                [key(email)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+        Ok(reason.map(|r| {
+            let c = complained || r.starts_with("complaint");
+            (r, c)
+        }))
+    }
+
+    /// Lifts a suppression: the row goes, a bounced or complained subscriber
+    /// becomes `active`, and the soft bounces before now stop counting.
+    pub fn lift(&self, email: &str) -> Result<bool> {
+        let at = now();
+        let tx = self.conn.unchecked_transaction()?;
+        let gone = tx.execute("DELETE FROM suppressions WHERE email = ?1", [key(email)])? == 1;
+        tx.execute(
+            "UPDATE subscribers SET status = 'active', updated_at = ?2
+             WHERE email = ?1 AND status IN ('bounced', 'complained')",
+            params![key(email), at],
+        )?;
+        tx.execute(
+            "UPDATE bounce_messages SET counts = 0 WHERE email = ?1 AND class = 'soft'",
+            [key(email)],
+        )?;
+        tx.commit()?;
+        Ok(gone)
+    }
+
+    /// Whether a bounce or complaint message was ingested before.
+    pub fn bounce_seen(&self, message_key: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM bounce_messages WHERE key = ?1", [message_key], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Records an ingested message; `false` when its key was there already.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_bounce(
+        &self,
+        message_key: &str,
+        email: Option<&str>,
+        class: &str,
+        status: Option<&str>,
+        detail: &str,
+        received_at: i64,
+        source: &str,
+    ) -> Result<bool> {
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO bounce_messages
+                 (key, email, class, status, detail, received_at, source, ingested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![message_key, email.map(key), class, status, detail, received_at, source, now()],
+        )? == 1)
+    }
+
+    /// The times (Unix seconds) of an address's soft bounces that count.
+    pub fn soft_bounce_times(&self, email: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT received_at FROM bounce_messages
+             WHERE email = ?1 AND class = 'soft' AND counts = 1 ORDER BY received_at",
+        )?;
+        let rows = stmt.query_map([key(email)], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Remembers which address each VERP token stands for.
+    pub fn note_verp<'a>(
+        &mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare("INSERT OR IGNORE INTO verp (token, email) VALUES (?1, ?2)")?;
+            for (token, email) in pairs {
+                stmt.execute(params![token, key(email)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The address a VERP token stands for.
+    pub fn verp_email(&self, token: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT email FROM verp WHERE token = ?1", [token], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The address a Message-ID was sent to, from the deliveries.
+    pub fn email_of_message(&self, message_id: &str) -> Result<Option<String>> {
+        let id = message_id.trim();
+        let bracketed = if id.starts_with('<') { id.to_string() } else { format!("<{id}>") };
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT email FROM deliveries WHERE message_id = ?1 LIMIT 1",
+                [bracketed],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Records an unsubscribe (`source`: how it came) and makes the

@@ -40,6 +40,8 @@ pub struct Settings {
 pub struct Item {
     /// Index of the subscriber (for the message builder).
     pub subscriber: usize,
+    /// Envelope sender (`MAIL FROM`): the bounce address, VERP-encoded.
+    pub sender: Address,
     /// Envelope recipient.
     pub to: Address,
     /// Message-ID.
@@ -74,8 +76,6 @@ pub struct Run<'a> {
     pub week: String,
     /// Where messages go.
     pub transport: &'a Transport,
-    /// Envelope sender.
-    pub from: Address,
     /// Settings.
     pub settings: Settings,
     /// The ledger, or `None` for a test message.
@@ -322,8 +322,12 @@ fn worker(
             l.lock().expect("ledger lock").start_attempt(&run.week, item.to.as_ref())?;
         }
         let n = attempts[i].fetch_add(1, Ordering::Relaxed) + 1;
-        let msg =
-            Outgoing { from: &run.from, to: &item.to, message_id: &item.message_id, bytes: &bytes };
+        let msg = Outgoing {
+            from: &item.sender,
+            to: &item.to,
+            message_id: &item.message_id,
+            bytes: &bytes,
+        };
         match ch.send(&msg) {
             Ok(reply) => {
                 tracing::debug!(to = %item.to, attempt = n, reply = %reply, "sent");

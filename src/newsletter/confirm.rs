@@ -47,6 +47,8 @@ pub struct Confirm<'a> {
     pub date: SystemTime,
     /// Message-ID, with angle brackets.
     pub message_id: String,
+    /// `List-Id`: the list the address is joining.
+    pub list_id: &'a str,
 }
 
 impl ConfirmationMail {
@@ -86,6 +88,7 @@ impl ConfirmationMail {
             .date(c.date)
             .message_id(Some(c.message_id.clone()))
             .header(AutoSubmitted)
+            .header(super::mime::ListId(c.list_id.to_string()))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .with_context(|| format!("failed to build the confirmation for {}", c.email))?;
         Ok(message.formatted())

@@ -4,6 +4,7 @@
 //! not reveal the address, and one-click unsubscribe (RFC 8058) with an
 //! HMAC-SHA256 token.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
@@ -15,6 +16,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use super::{EmailChart, Personal};
+use crate::dkim::Signer;
 use crate::model::{IsoWeek, hex};
 use crate::subscribers::Subscriber;
 use crate::tokens;
@@ -51,6 +53,22 @@ impl Header for ListUnsubscribe {
     }
     fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Id` (RFC 2919).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListId(pub String);
+
+impl Header for ListId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Id")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListId(s.to_string()))
     }
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), self.0.clone())
@@ -109,6 +127,10 @@ pub struct Envelope {
     pub week: IsoWeek,
     /// The HMAC key for tokens and Message-IDs.
     pub key: Vec<u8>,
+    /// `List-Id`.
+    pub list_id: String,
+    /// Signs every message when `[delivery.dkim]` is set.
+    pub signer: Option<Arc<Signer>>,
 }
 
 impl Envelope {
@@ -129,11 +151,15 @@ impl Envelope {
         unsubscribe_url(&self.base_url, email, &tokens::unsubscribe(&self.key, email))
     }
 
+    /// The Date as Unix seconds (DKIM `t=`).
+    pub fn date_secs(&self) -> i64 {
+        self.date().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    }
+
     /// The preferences URL of an address; it works for
     /// [`tokens::PREFERENCES_SECONDS`] after the date.
     pub fn preferences_url(&self, email: &str) -> String {
-        let date = self.date().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let expires = date as i64 + tokens::PREFERENCES_SECONDS;
+        let expires = self.date_secs() + tokens::PREFERENCES_SECONDS;
         preferences_url(&self.base_url, email, &tokens::preferences(&self.key, email, expires))
     }
 
@@ -176,9 +202,14 @@ impl Envelope {
             .message_id(Some(self.message_id(&sub.email)))
             .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(&sub.email))))
             .header(ListUnsubscribePost)
+            .header(ListId(self.list_id.clone()))
             .multipart(body)
             .with_context(|| format!("failed to build the message for {}", sub.email))?;
-        Ok(message.formatted())
+        let bytes = message.formatted();
+        match &self.signer {
+            Some(signer) => signer.sign(&bytes, self.date_secs()),
+            None => Ok(bytes),
+        }
     }
 }
 

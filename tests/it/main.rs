@@ -1,6 +1,7 @@
 //! The one integration test binary: CLI behaviour, the pipeline against real
 //! and hand-computed data, and property tests.
 
+mod bounces;
 mod cli;
 mod delivery;
 mod deploy;
