@@ -5,6 +5,7 @@ mod bounces;
 mod cli;
 mod delivery;
 mod deploy;
+mod dkim;
 mod edges;
 mod golden;
 mod newsletter;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A test SMTP server: aiosmtpd storing every accepted message in a Maildir,
-one copy per recipient (with a Delivered-To line), and refusing on request.
+one copy per recipient (with Delivered-To and Return-Path lines), and
+refusing on request.
 
   server.py --listen 127.0.0.1:0 --maildir DIR [--tempfail ADDR=N ...]
             [--reject ADDR ...] [--delay-ms MS] [--pid-file F]
@@ -44,7 +45,12 @@ class Handler:
             await asyncio.sleep(self.delay)
         if self.box is not None:
             for rcpt in envelope.rcpt_tos:
-                self.box.add(b"Delivered-To: " + rcpt.encode() + b"\r\n" + envelope.original_content)
+                # As a receiving MTA does: the recipient, then the envelope sender.
+                self.box.add(
+                    b"Delivered-To: " + rcpt.encode() + b"\r\n"
+                    + b"Return-Path: <" + (envelope.mail_from or "").encode() + b">\r\n"
+                    + envelope.original_content
+                )
         self.accepted += 1
         return "250 2.0.0 Message accepted for delivery"
 
