@@ -9,7 +9,10 @@ against Python's Jinja2 + email.message doing the same per-subscriber work
 salarytrends is measured at a tenth of --subscribers and at the full count,
 to show that its memory does not grow with the list. The baseline runs
 fewer subscribers (about 50 a second; 100,000 would take half an hour): the
-rates compare per-message work. Needs a release build and `pip install jinja2`.
+rates compare per-message work. With DKIM on (the test key of
+tests/fixtures/dkim, 2048-bit RSA) salarytrends is measured at a tenth of
+--subscribers too: signing is the cost of one RSA private-key operation a
+message. Needs a release build and `pip install jinja2`.
 """
 import argparse
 import os
@@ -42,6 +45,14 @@ def main():
             wall, rss, out = measure_out([BIN, "-q", "bench-messages", "--subscribers", str(n)], d)
             count, secs, total = out.split()
             rows.append((f"salarytrends bench-messages ({n:,})", int(count), float(secs), int(total), wall, rss))
+        key = ROOT / "tests" / "fixtures" / "dkim" / "test-rsa2048-pkcs8.pem"
+        (d / "dkim.toml").write_text(
+            f'[delivery.dkim]\ndomain = "example.com"\nselector = "bench"\nprivate_key_file = "{key}"\n'
+        )
+        n = args.subscribers // 10
+        wall, rss, out = measure_out([BIN, "-q", "--config", "dkim.toml", "bench-messages", "--subscribers", str(n)], d)
+        count, secs, total = out.split()
+        rows.append((f"salarytrends bench-messages, DKIM ({n:,})", int(count), float(secs), int(total), wall, rss))
         n = args.baseline_subscribers
         wall, rss, out = measure_out([sys.executable, ROOT / "bench" / "newsletter_baseline.py", d / "emit", str(n)], d)
         count, secs, total = out.split()

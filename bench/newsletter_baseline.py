@@ -60,10 +60,13 @@ def main():
         name = f"Reader {i}"
         token = hmac.new(key, b"unsubscribe\0" + addr.encode(), hashlib.sha256).hexdigest()
         url = f"{base}/unsubscribe?email={urllib.parse.quote(addr, safe='')}&token={token}"
+        expires = "1805788800"
+        ptoken = hmac.new(key, b"preferences\0" + addr.encode() + b"\0" + expires.encode(), hashlib.sha256).hexdigest()[:40]
+        prefs = f"{base}/preferences?email={urllib.parse.quote(addr, safe='')}&token={expires}.{ptoken}"
         lines = [model["roles"][s] for s in followed if s in model["roles"]]
         first = name.split()[0]
-        html = head + your_t.render(roles=lines, name=first) + middle + unsub_t.render(url=url, email=addr) + tail
-        text = text_t.render(**{**model, "roles": lines, "name": first, "unsubscribe_url": url})
+        html = head + your_t.render(roles=lines, name=first) + middle + unsub_t.render(url=url, preferences_url=prefs, email=addr) + tail
+        text = text_t.render(**{**model, "roles": lines, "name": first, "unsubscribe_url": url, "preferences_url": prefs})
         mid = hmac.new(key, f"message-id\0{week}\0{addr}".encode(), hashlib.sha256).hexdigest()[:32]
 
         msg = EmailMessage(policy=email.policy.SMTP)

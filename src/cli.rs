@@ -13,8 +13,9 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0   done
   1   anything else (a bug, a file that cannot be written, a refused send)
-  2   usage: bad arguments or a bad config file
-  65  bad input data: a file error or too many rejected rows (nothing written)
+  2   usage: bad arguments, a bad config file or a DKIM key that cannot sign
+  65  bad input data: a file error or too many rejected rows (nothing written),
+      or a bounce source that cannot be read (the rest is ingested)
   69  a service (SMTP) unavailable
   75  partly done: rerun to resume";
 
