@@ -133,6 +133,17 @@ pub enum Command {
     /// Example: salarytrends serve --listen 127.0.0.1:8080
     #[command(after_help = EXIT_CODES)]
     Serve(ServeArgs),
+    /// Write the public report library: output/index.html (the newest
+    /// week: pick two roles, every pair's PDF, the newsletter, past weeks,
+    /// the subscribe form), output/<week>/index.html for every week with
+    /// outputs, output/feed.xml (Atom) and output/reports/<a>-vs-<b>.pdf,
+    /// each pair's newest report at an address that does not change.
+    ///
+    /// With --week, the library as it stood that week (later weeks left out).
+    ///
+    /// Example: salarytrends site
+    #[command(after_help = EXIT_CODES)]
+    Site(WeekArg),
     /// Run the weekly job: snapshots (with 12 weeks of history), deltas,
     /// every report, the newsletter and the send, skipping what is current.
     ///

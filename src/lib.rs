@@ -34,6 +34,7 @@ pub mod pages;
 pub mod report;
 pub mod roles;
 pub mod serve;
+pub mod site;
 pub mod stats;
 pub mod store;
 pub mod subscribers;

@@ -18,6 +18,9 @@ const BUILTIN: &[Builtin] = &[
     ("confirm.html", include_str!("../templates/confirm.html")),
     ("preferences.html", include_str!("../templates/preferences.html")),
     ("unsubscribe-page.html", include_str!("../templates/unsubscribe-page.html")),
+    ("site-index.html", include_str!("../templates/site-index.html")),
+    ("feed.xml", include_str!("../templates/feed.xml")),
+    ("site.js", include_str!("../templates/site.js")),
 ];
 
 /// The page templates, loaded once.

@@ -660,6 +660,10 @@ impl Site {
             }
             rel.push(seg);
         }
+        // A folder (`/`, `/2026-W47/`) is its index page.
+        if rel.as_os_str().is_empty() || self.root.join(&rel).is_dir() {
+            rel.push("index.html");
+        }
         let content_type = match rel.extension()?.to_str()? {
             "pdf" => "application/pdf",
             "html" => "text/html; charset=utf-8",
@@ -669,6 +673,7 @@ impl Site {
             "json" => "application/json",
             "csv" => "text/csv; charset=utf-8",
             "xml" => "application/atom+xml",
+            "js" => "text/javascript; charset=utf-8",
             _ => return None,
         };
         // Symbolic links must not lead out of output/.
@@ -758,7 +763,7 @@ fn answer(site: &Site, mut req: Request) {
         header("Referrer-Policy", "no-referrer"),
         header(
             "Content-Security-Policy",
-            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'",
+            "default-src 'none'; img-src 'self'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'",
         ),
     ];
     for (name, value) in &reply.headers {

@@ -29,6 +29,7 @@ mod newsletter;
 mod report;
 mod send;
 mod serve;
+mod site;
 mod snapshot;
 mod subscribers;
 mod suppressions;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Suppressions(cmd) => suppressions::run(&cfg, cmd, &out),
         Command::DkimRecord => suppressions::dkim_record(&cfg, &out),
         Command::Serve(args) => serve::run(&cfg, args, &out),
+        Command::Site(arg) => site::run(&cfg, arg.week, &out),
         Command::Weekly(arg) => weekly::run(&cfg, arg.week, &out),
         Command::BenchMessages(args) => bench_messages::run(&cfg, args, &out),
         Command::GenData(_) => unreachable!("handled above"),

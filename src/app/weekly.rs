@@ -7,7 +7,9 @@
 //! 3. the week's deltas (`deltas.json`) and `rejected.csv`;
 //! 4. the reports of every pair;
 //! 5. the newsletter files;
-//! 6. the send, under the run lock of the state database.
+//! 6. the report library (index pages, feed, stable report addresses);
+//! 7. the send, under the run lock of the state database (importing the
+//!    configured subscriber CSV first).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -18,7 +20,7 @@ use super::snapshot::{store_weeks, write_rejected};
 use super::{
     HISTORY_WEEKS, Printer, Week, check_rejects, load_jobs, quality_summary, week_or_default,
 };
-use super::{newsletter, report, send};
+use super::{newsletter, report, send, site};
 use crate::config::Config;
 use crate::deltas::WeekOverWeek;
 use crate::model::IsoWeek;
@@ -77,7 +79,12 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
     let newsletter = newsletter::render_stale(cfg, catalog, &current, out)?;
     let newsletter_ms = t.elapsed().as_millis();
 
-    // 6. Send (errors are reported after the summary).
+    // 6. The report library (written where bytes changed).
+    let t = Instant::now();
+    let library = site::write(cfg, catalog, None)?;
+    let site_ms = t.elapsed().as_millis();
+
+    // 7. Send (errors are reported after the summary).
     let t = Instant::now();
     let sent = send::send_week(cfg, catalog, &current, send::SendOptions::default(), out);
     let send_ms = t.elapsed().as_millis();
@@ -123,6 +130,14 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
             "up to date".into()
         }
     ));
+    out.say(format!(
+        "  site       {site_ms:>6} ms  {}",
+        if library.changed > 0 {
+            format!("{} of {} library files written", library.changed, library.files.len())
+        } else {
+            "up to date".into()
+        }
+    ));
     match &sent {
         Ok(report) => out.say(format!("  send       {send_ms:>6} ms  {}", report.line)),
         Err(_) => {
@@ -133,6 +148,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
         && !deltas_new
         && reports.is_none()
         && !newsletter
+        && library.changed == 0
         && sent.as_ref().is_ok_and(|r| r.sent == 0);
     if nothing_new {
         out.say(format!(

@@ -75,6 +75,18 @@ impl Harness {
 fn files_are_served_only_from_output() {
     let h = harness();
     assert_eq!(h.get("/2026-W47/reports/a-vs-b.pdf").status, 200);
+    // Folders answer with their index page.
+    std::fs::write(h.site.root.join("index.html"), b"<h1>library</h1>").unwrap();
+    std::fs::write(h.site.root.join("2026-W47/index.html"), b"<h1>week</h1>").unwrap();
+    for (url, page) in [
+        ("/", "index.html"),
+        ("/2026-W47/", "2026-W47/index.html"),
+        ("/2026-W47", "2026-W47/index.html"),
+    ] {
+        let r = h.get(url);
+        assert_eq!((r.status, r.content_type), (200, "text/html; charset=utf-8"), "{url}");
+        assert_eq!(r.body, Body::File(h.site.root.join(page)), "{url}");
+    }
     for bad in [
         "/../secret.txt",
         "/2026-W47/../../secret.txt",

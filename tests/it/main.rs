@@ -12,6 +12,7 @@ mod newsletter;
 mod pipeline;
 mod properties;
 mod reports;
+mod site;
 mod snapshots;
 mod subscribers;
 mod support;

@@ -117,66 +117,15 @@ fn control_characters_in_names_are_removed_and_reported() {
 /// what a script measured after load: page and viewport widths, images
 /// loaded, their widths, and the smallest font size of any text.
 fn chromium_layout(dir: &std::path::Path, width: u32) -> serde_json::Value {
-    let html = std::fs::read_to_string(dir.join("newsletter.html")).unwrap();
-    let probe = r#"<script>
-window.addEventListener('load', () => {
+    let probe = r#"
   const d = document.documentElement, imgs = [...document.images];
   const texts = [...document.querySelectorAll('body *')].filter(e =>
     [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length);
-  const r = { viewport: window.innerWidth, scroll: d.scrollWidth,
+  return { viewport: window.innerWidth, scroll: d.scrollWidth,
     images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
     widths: imgs.map(i => i.getBoundingClientRect().width),
-    min_font: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))) };
-  parent.postMessage(JSON.stringify(r), '*');
-});
-</script></body>"#;
-    // Headless windows are at least 500 px wide, so the page is measured in
-    // an iframe of the wanted width; the result comes back by postMessage.
-    let page = dir.join(format!("probe-{width}.html"));
-    std::fs::write(&page, html.replacen("</body>", probe, 1)).unwrap();
-    let frame = dir.join(format!("frame-{width}.html"));
-    std::fs::write(
-        &frame,
-        format!(
-            "<!doctype html><body style=\"margin:0\"><iframe src=\"probe-{width}.html\" \
-             style=\"width:{width}px;height:1400px;border:0\"></iframe><script>\
-             window.addEventListener('message', e => {{ const pre = document.createElement('pre'); \
-             pre.id = 'layout-probe'; pre.textContent = e.data; document.body.appendChild(pre); }});\
-             </script></body>"
-        ),
-    )
-    .unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg("--window-size=800,1400")
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", frame.display()))
-        .output()
-        .expect("chromium runs (apt-get install chromium)");
-    std::fs::remove_file(&page).unwrap();
-    std::fs::remove_file(&frame).unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let json = dom
-        .split("<pre id=\"layout-probe\">")
-        .nth(1)
-        .and_then(|s| s.split("</pre>").next())
-        .unwrap_or_else(|| {
-            panic!("no probe result; stderr: {}", String::from_utf8_lossy(&out.stderr))
-        });
-    serde_json::from_str(&json.replace("&quot;", "\"")).unwrap()
+    min_font: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))) };"#;
+    crate::support::chromium_probe(&dir.join("newsletter.html"), width, probe)
 }
 
 #[test]

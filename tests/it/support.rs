@@ -298,3 +298,66 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// Loads `page` in headless Chromium in a frame `width` px wide and returns
+/// what `probe` (the body of a JavaScript function run after load,
+/// returning a JSON-serialisable value) measured. Headless windows are at
+/// least 500 px wide, so the page is measured in an iframe of the wanted
+/// width; the result comes back by postMessage.
+pub fn chromium_probe(page: &Path, width: u32, probe: &str) -> serde_json::Value {
+    let dir = page.parent().unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    let script = format!(
+        "<script>window.addEventListener('load', () => {{ const r = (() => {{ {probe} }})(); \
+         parent.postMessage(JSON.stringify(r), '*'); }});</script></body>"
+    );
+    let probed = dir.join(format!("probe-{width}.html"));
+    std::fs::write(&probed, html.replacen("</body>", &script, 1)).unwrap();
+    let frame = dir.join(format!("frame-{width}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!doctype html><body style=\"margin:0\"><iframe src=\"probe-{width}.html\" \
+             style=\"width:{width}px;height:1400px;border:0\"></iframe><script>\
+             window.addEventListener('message', e => {{ const pre = document.createElement('pre'); \
+             pre.id = 'layout-probe'; pre.textContent = e.data; document.body.appendChild(pre); }});\
+             </script></body>"
+        ),
+    )
+    .unwrap();
+    let dom = chromium_dom(&format!("file://{}", frame.display()), &[]);
+    std::fs::remove_file(&probed).unwrap();
+    std::fs::remove_file(&frame).unwrap();
+    let json = dom
+        .split("<pre id=\"layout-probe\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no probe result: {dom}"));
+    serde_json::from_str(&json.replace("&quot;", "\"")).unwrap()
+}
+
+/// The DOM of `url` after headless Chromium ran it for up to 5 s of virtual time.
+pub fn chromium_dom(url: &str, extra: &[&str]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            "--window-size=800,1400",
+        ])
+        .args(extra)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
