@@ -10,6 +10,7 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use minijinja::{Environment, context};
 
+use super::mime::{AutoSubmitted, ListId};
 use crate::templates::{self, Builtin};
 
 /// The subject of every confirmation email.
@@ -87,26 +88,11 @@ impl ConfirmationMail {
             .subject(SUBJECT)
             .date(c.date)
             .message_id(Some(c.message_id.clone()))
-            .header(AutoSubmitted)
-            .header(super::mime::ListId(c.list_id.to_string()))
+            // Auto-responders do not answer it (RFC 3834).
+            .header(AutoSubmitted("auto-generated".into()))
+            .header(ListId(c.list_id.to_string()))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .with_context(|| format!("failed to build the confirmation for {}", c.email))?;
         Ok(message.formatted())
-    }
-}
-
-/// `Auto-Submitted: auto-generated` (RFC 3834): auto-responders do not answer it.
-#[derive(Debug, Clone, PartialEq)]
-struct AutoSubmitted;
-
-impl lettre::message::header::Header for AutoSubmitted {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_string())
     }
 }

@@ -44,51 +44,47 @@ pub fn preferences_url(base_url: &str, email: &str, token: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct ListUnsubscribe(String);
+/// Declares a header whose value is written as given.
+macro_rules! text_header {
+    ($(#[$doc:meta])* $name:ident, $header:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(pub String);
 
-impl Header for ListUnsubscribe {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("List-Unsubscribe")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribe(s.to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
+        impl Header for $name {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($header)
+            }
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($name(s.to_string()))
+            }
+            fn display(&self) -> HeaderValue {
+                HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
 }
 
-/// `List-Id` (RFC 2919).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListId(pub String);
-
-impl Header for ListId {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("List-Id")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListId(s.to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct ListUnsubscribePost;
-
-impl Header for ListUnsubscribePost {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribePost)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
-    }
-}
+text_header!(
+    /// `List-Unsubscribe` (RFC 2369).
+    ListUnsubscribe,
+    "List-Unsubscribe"
+);
+text_header!(
+    /// `List-Unsubscribe-Post` (RFC 8058).
+    ListUnsubscribePost,
+    "List-Unsubscribe-Post"
+);
+text_header!(
+    /// `List-Id` (RFC 2919).
+    ListId,
+    "List-Id"
+);
+text_header!(
+    /// `Auto-Submitted` (RFC 3834).
+    AutoSubmitted,
+    "Auto-Submitted"
+);
 
 /// An inline image, transfer-encoded once for every message of the issue.
 #[derive(Debug, Clone)]
@@ -201,7 +197,7 @@ impl Envelope {
             .date(self.date())
             .message_id(Some(self.message_id(&sub.email)))
             .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(&sub.email))))
-            .header(ListUnsubscribePost)
+            .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()))
             .header(ListId(self.list_id.clone()))
             .multipart(body)
             .with_context(|| format!("failed to build the message for {}", sub.email))?;

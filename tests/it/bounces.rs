@@ -25,12 +25,8 @@ fn sent() -> Project {
         list.push_str(&format!("{r}@example.org,{r},,active\n"));
     }
     p.write("subscribers.csv", &list);
-    p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "send", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.snapshots("2026-W46..2026-W47");
+    p.run_keyed(KEY, &["-q", "send", "--week", "2026-W47"]);
     p
 }
 

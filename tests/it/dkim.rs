@@ -58,17 +58,9 @@ const H: &str = "from:to:subject:date:message-id:mime-version:content-type:list-
 #[ignore = "needs python3 with dkimpy (pip install dkimpy)"]
 fn outbox_files_and_the_preview_verify_and_a_tampered_body_does_not() {
     let p = project("test-rsa2048-pkcs8.pem", "transport = \"file\"");
-    p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "newsletter", "--week", "2026-W47"])
-        .assert()
-        .success();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "send", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.snapshots("2026-W46..2026-W47");
+    p.run_keyed(KEY, &["-q", "newsletter", "--week", "2026-W47"]);
+    p.run_keyed(KEY, &["-q", "send", "--week", "2026-W47"]);
     let rec = record(&p);
     let mut files = files_in(&p.path("output/2026-W47/outbox"));
     assert!(files.len() >= 5, "{files:?}");
@@ -114,11 +106,7 @@ fn outbox_files_and_the_preview_verify_and_a_tampered_body_does_not() {
     // The same inputs sign to the same bytes (t= is the issue's Date).
     let before = std::fs::read(p.path("output/2026-W47/newsletter/preview.eml")).unwrap();
     std::fs::remove_file(p.path("output/2026-W47/newsletter/preview.eml")).unwrap();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "newsletter", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.run_keyed(KEY, &["-q", "newsletter", "--week", "2026-W47"]);
     assert_eq!(std::fs::read(p.path("output/2026-W47/newsletter/preview.eml")).unwrap(), before);
 }
 
@@ -130,12 +118,8 @@ fn messages_received_over_smtp_verify() {
         "test-rsa2048-pkcs1.pem",
         &format!("transport = \"smtp\"\nsmtp_url = \"smtp://{}\"\nmax_per_second = 0", smtp.addr),
     );
-    p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "send", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.snapshots("2026-W46..2026-W47");
+    p.run_keyed(KEY, &["-q", "send", "--week", "2026-W47"]);
     let got = smtp.messages();
     assert!(!got.is_empty());
     let dir = tempfile::tempdir().unwrap();
@@ -185,7 +169,7 @@ fn a_key_that_cannot_sign_stops_the_run_before_anything_is_sent() {
         if let Some(t) = text {
             p.write("dkim.pem", t);
         }
-        p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
+        p.snapshots("2026-W46..2026-W47");
         let out = p
             .cmd()
             .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)

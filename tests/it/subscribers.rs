@@ -233,12 +233,8 @@ fn the_list_lives_end_to_end_through_serve_and_a_real_smtp_server() {
             smtp.addr
         ),
     );
-    p.cmd().args(["-q", "snapshot", "--weeks", "2026-W46..2026-W47"]).assert().success();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["-q", "newsletter", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.snapshots("2026-W46..2026-W47");
+    p.run_keyed(KEY, &["-q", "newsletter", "--week", "2026-W47"]);
     let listed = std::fs::read_to_string(p.path("subscribers.csv")).unwrap();
     let active = listed.lines().skip(1).find(|l| l.ends_with(",active")).unwrap();
     let active = active.split(',').next().unwrap().to_ascii_lowercase();
@@ -333,11 +329,7 @@ fn the_list_lives_end_to_end_through_serve_and_a_real_smtp_server() {
     // The week's send does not repeat the welcome; it mails the list.
     drop(server);
     let before = smtp.messages().len();
-    p.cmd()
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["send", "--week", "2026-W47"])
-        .assert()
-        .success();
+    p.run_keyed(KEY, &["send", "--week", "2026-W47"]);
     assert_eq!(wait_for(&smtp, new, 2).len(), 2, "confirmation and welcome only");
     wait_for(&smtp, &active, 1);
     assert_eq!(smtp.messages().iter().filter(|(to, _)| to == &active).count(), 1);

@@ -93,6 +93,16 @@ impl Project {
         std::fs::write(path, text).unwrap();
     }
 
+    /// Stores the snapshots of `weeks` (`2026-W46..2026-W47`).
+    pub fn snapshots(&self, weeks: &str) {
+        self.cmd().args(["-q", "snapshot", "--weeks", weeks]).assert().success();
+    }
+
+    /// Runs a command with `SALARYTRENDS_UNSUBSCRIBE_KEY` set to `key`; it must succeed.
+    pub fn run_keyed(&self, key: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.cmd().env("SALARYTRENDS_UNSUBSCRIBE_KEY", key).args(args).assert().success()
+    }
+
     /// The binary, run in the project folder with its config and a fixed today.
     pub fn cmd(&self) -> Command {
         self.cmd_as_of("2026-11-28")
