@@ -1,11 +1,25 @@
-"""Ingest benchmark: salarytrends snapshot of 1,000,000 generated postings
-against a pandas baseline doing the same week's statistics, in the same run.
+"""Ingest benchmark: the week's core snapshot of generated postings by
+salarytrends, DuckDB (bench/ingest_duckdb.py) and pandas
+(bench/ingest_baseline.py), on the same file and week, in the same run,
+interleaved (one run of each program in turn, --runs rounds).
 
-Reports wall time (best of N) and peak memory (max RSS of the process).
-usage: python3 bench/ingest.py [--rows 1000000] [--runs 3] [--bin target/release/salarytrends]
+salarytrends runs with `[dedup] window_days = 0`, so that every program does
+the same work (no repost chaining), and again with the default 60 days to
+show what reposts cost on top. Before timing, the per-role open counts and
+medians of the three are compared: DuckDB and pandas must agree exactly,
+and salarytrends within --tolerance (it rejects rows the baselines keep:
+repeated ids, impossible dates; `rejected.csv` names them).
+
+Reports the median and range of the wall time and the largest peak memory
+(max RSS) of each program, at each size.
+
+usage: python3 bench/ingest.py [--rows 1000000 3000000] [--runs 3] [--bin target/release/salarytrends]
+needs: pip install duckdb pandas
 """
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -13,40 +27,88 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import measure  # noqa: E402
+from measure import measure_out  # noqa: E402
+
+WEEK, MONDAY = "2026-W47", "2026-11-16"
 
 
-def best(cmd: list[str], cwd: Path, runs: int) -> tuple[float, float]:
-    results = [measure(cmd, cwd) for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results)
+def config(d: Path, window: int) -> str:
+    name = f"w{window}.toml"
+    (d / name).write_text(
+        'postings = "data/postings.csv"\nroles = "data/roles.toml"\nfx = "data/fx.toml"\n'
+        f'snapshots_dir = "snap{window}"\noutput_dir = "out"\n[dedup]\nwindow_days = {window}\n')
+    return name
+
+
+def figures_of_snapshot(path: Path) -> dict:
+    s = json.loads(path.read_text())
+    return {r["name"]: {"open": r["open_positions"], "median": r["salary"]["median"]} for r in s["roles"]}
+
+
+def compare(ours: dict, duck: dict, pandas: dict, tolerance: float) -> str:
+    for name, f in duck.items():
+        p = pandas[name]
+        if f["open"] != p["open"] or abs((f["median"] or 0) - (p["median"] or 0)) > 1e-6 * max(1, abs(p["median"] or 0)):
+            sys.exit(f"DuckDB and pandas disagree on {name}: {f} vs {p}")
+    worst_open = worst_median = 0.0
+    for name, f in ours.items():
+        b = duck[name]
+        worst_open = max(worst_open, abs(f["open"] - b["open"]) / b["open"])
+        if f["median"] is not None and b["median"] is not None:
+            worst_median = max(worst_median, abs(f["median"] - b["median"]) / b["median"])
+    if max(worst_open, worst_median) > tolerance:
+        sys.exit(f"salarytrends and the baselines differ by more than {tolerance:.1%}: open {worst_open:.2%}, median {worst_median:.2%}")
+    return f"{len(ours)} roles: open counts within {worst_open:.2%}, medians within {worst_median:.2%} of DuckDB's; DuckDB = pandas exactly"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 3_000_000])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--tolerance", type=float, default=0.005)
     ap.add_argument("--bin", default=str(HERE.parent / "target/release/salarytrends"))
     args = ap.parse_args()
     binary = str(Path(args.bin).resolve())
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        subprocess.run([binary, "-q", "gen-data", "--out", str(d / "data"), "--rows", str(args.rows),
-                        "--weeks", "16", "--roles", "20", "--subscribers", "0"], check=True)
-        (d / "salarytrends.toml").write_text(
-            'postings = "data/postings.csv"\nroles = "data/roles.toml"\nfx = "data/fx.toml"\n'
-            'snapshots_dir = "snap"\noutput_dir = "out"\n')
-        size = (d / "data/postings.csv").stat().st_size / 2**20
-        rows = sum(1 for _ in open(d / "data/postings.csv", "rb")) - 1
-        ours = best([binary, "-q", "--config", "salarytrends.toml", "snapshot", "--week", "2026-W47",
-                     "--recompute"], d, args.runs)
-        base = best([sys.executable, str(HERE / "ingest_baseline.py"), "data/postings.csv",
-                     "data/roles.toml", "2026-11-16"], d, args.runs)
-    print(f"ingest + snapshot of {rows:,} postings ({size:.0f} MiB CSV), best of {args.runs}, {os.cpu_count()} cores")
-    print(f"| program | wall time | peak memory |")
-    print(f"|---|---|---|")
-    print(f"| salarytrends snapshot | {ours[0]:.2f} s | {ours[1]:.0f} MiB |")
-    print(f"| pandas baseline (read_csv + groupby quantile) | {base[0]:.2f} s | {base[1]:.0f} MiB |")
-    print(f"speed-up: {base[0] / ours[0]:.1f}x")
+    print(f"{os.cpu_count()} cores; {args.runs} interleaved runs each; week {WEEK}")
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            subprocess.run([binary, "-q", "gen-data", "--out", str(d / "data"), "--rows", str(rows),
+                            "--weeks", "16", "--roles", "20", "--subscribers", "0"], check=True)
+            size = (d / "data/postings.csv").stat().st_size / 2**20
+            inputs = ["data/postings.csv", "data/roles.toml", MONDAY, "data/fx.toml"]
+            programs = {
+                "salarytrends snapshot (window_days = 0)":
+                    [binary, "-q", "--config", config(d, 0), "snapshot", "--week", WEEK, "--recompute"],
+                "salarytrends snapshot (reposts chained, 60 days)":
+                    [binary, "-q", "--config", config(d, 60), "snapshot", "--week", WEEK, "--recompute"],
+                "DuckDB (read_csv + SQL, quantile_cont)": [sys.executable, str(HERE / "ingest_duckdb.py"), *inputs],
+                "pandas (read_csv + groupby quantile)": [sys.executable, str(HERE / "ingest_baseline.py"), *inputs],
+            }
+            times = {k: [] for k in programs}
+            rss = {k: 0.0 for k in programs}
+            outputs = {}
+            for _ in range(args.runs):
+                for name, cmd in programs.items():
+                    wall, peak, out = measure_out(cmd, d)
+                    times[name].append(wall)
+                    rss[name] = max(rss[name], peak)
+                    outputs[name] = out
+            names = list(programs)
+            agreement = compare(
+                figures_of_snapshot(d / "snap0" / f"{WEEK}.json"),
+                json.loads(outputs[names[2]])["roles"],
+                json.loads(outputs[names[3]])["roles"],
+                args.tolerance,
+            )
+        duck = statistics.median(times[names[2]])
+        print(f"\n{rows:,} postings ({size:.0f} MiB CSV): {agreement}")
+        print("| program | wall time (median, min–max) | peak memory | vs DuckDB |")
+        print("| --- | --- | --- | --- |")
+        for name in names:
+            t = times[name]
+            med = statistics.median(t)
+            print(f"| {name} | {med:.2f} s ({min(t):.2f}–{max(t):.2f}) | {rss[name]:,.0f} MiB | {duck / med:.2f}× |")
 
 
 if __name__ == "__main__":

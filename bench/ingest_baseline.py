@@ -1,13 +1,18 @@
 """Baseline for the ingest benchmark: the same week's core statistics with pandas.
 
-Reads the postings CSV, normalises salaries (the $, k and comma forms, periods),
+Reads the postings CSV, normalises salaries (the $, k and comma forms, periods,
+currencies by fx.toml),
 classifies titles by the roles' match phrases on word boundaries (first role in
 file order wins, unless the role column names it), keeps the postings open in
 the week, and computes per role: count, p25/median/p75/mean of salary points,
 remote share, and the top skills. It does less validation than salarytrends.
 
-usage: python3 ingest_baseline.py POSTINGS.csv ROLES.toml WEEK_MONDAY
+usage: python3 ingest_baseline.py POSTINGS.csv ROLES.toml WEEK_MONDAY [FX.toml]
+
+Prints one JSON object: the market count and, per role, open postings,
+salaries and the median (compared with salarytrends' by bench/ingest.py).
 """
+import json
 import re
 import sys
 import tomllib
@@ -27,6 +32,8 @@ def amount(col: pd.Series) -> pd.Series:
 
 def main() -> None:
     path, roles_path, monday = sys.argv[1], sys.argv[2], pd.Timestamp(sys.argv[3])
+    fx = tomllib.load(open(sys.argv[4], "rb"))["usd_per_unit"] if len(sys.argv) > 4 else {"USD": 1.0}
+    fx = {k.upper(): v for k, v in fx.items()}
     sunday = monday + pd.Timedelta(days=6)
     roles = tomllib.load(open(roles_path, "rb"))["role"]
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -47,7 +54,8 @@ def main() -> None:
     factor = df["salary_period"].str.lower().map(FACTOR)
     lo, hi = amount(df["salary_min"]), amount(df["salary_max"])
     lo, hi = lo.fillna(hi), hi.fillna(lo)
-    lo, hi = lo * factor, hi * factor
+    rate = df["salary_currency"].str.strip().str.upper().replace("", "USD").map(fx)
+    lo, hi = lo * factor * rate, hi * factor * rate
     ok = lo.between(15000, 1e6) & hi.between(15000, 1e6) & (hi <= 4 * lo)
     df["point"] = ((lo + hi) / 2).where(ok)
     df["remote_flag"] = df["remote"].str.lower().isin(["remote", "true"]) | (
@@ -61,7 +69,11 @@ def main() -> None:
     skills = df.dropna(subset=["r"]).assign(s=df["skills"].str.lower().str.split(";")).explode("s")
     top = skills[skills["s"] != ""].groupby(["r", "s"]).size()
     top = top.groupby(level=0, group_keys=False).nlargest(8)
-    print(f"market {len(df)} roles {len(out)} skills rows {len(top)} median of medians {np.nanmedian(out[0.5]):.0f}")
+    n = g["point"].count()
+    figures = {str(r): {"open": int(out.loc[r, "open"]), "n": int(n[r]),
+                        "median": None if np.isnan(out.loc[r, 0.5]) else float(out.loc[r, 0.5])}
+               for r in out.index}
+    print(json.dumps({"market": int(len(df)), "roles": figures, "skill_rows": int(len(top))}))
 
 
 if __name__ == "__main__":
