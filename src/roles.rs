@@ -51,6 +51,9 @@ pub struct Catalog {
     skill_aliases: HashMap<String, String>,
     /// (normalised phrase, role index), in file order.
     phrases: Vec<(String, u16)>,
+    /// Every phrase at once (pattern i is `phrases[i]`): one pass over a
+    /// title finds every occurrence of every phrase.
+    finder: aho_corasick::AhoCorasick,
     /// Lower-cased name or slug → role index.
     by_name: HashMap<String, u16>,
 }
@@ -108,7 +111,9 @@ impl Catalog {
         for (alias, canonical) in &skills {
             skill_aliases.insert(alias.trim().to_lowercase(), canonical.trim().to_string());
         }
-        Ok(Catalog { roles, skill_aliases, phrases, by_name })
+        let finder = aho_corasick::AhoCorasick::new(phrases.iter().map(|(p, _)| p.as_str()))
+            .context("the roles' match phrases do not build a matcher")?;
+        Ok(Catalog { roles, skill_aliases, phrases, finder, by_name })
     }
 
     /// The role a `role` column value names (name or slug, any case).
@@ -121,7 +126,14 @@ impl Catalog {
     /// on word boundaries.
     pub fn classify_title(&self, title: &str) -> Option<u16> {
         let t = normalise(title);
-        self.phrases.iter().find(|(p, _)| contains_words(&t, p)).map(|&(_, i)| i)
+        // Of the phrases with an occurrence on word boundaries, the first in file order.
+        let first = self
+            .finder
+            .find_overlapping_iter(&t)
+            .filter(|m| on_word_boundaries(&t, m.start(), m.end()))
+            .map(|m| m.pattern().as_usize())
+            .min()?;
+        Some(self.phrases[first].1)
     }
 
     /// Canonical display name of a skill, if the alias table knows it.
@@ -157,19 +169,25 @@ fn normalise(s: &str) -> String {
     out
 }
 
-/// Whether `hay` contains `phrase` where neither neighbour continues a word
-/// (a phrase edge that is not a letter or digit needs no boundary).
-fn contains_words(hay: &str, phrase: &str) -> bool {
+/// Whether the occurrence `hay[start..end]` has no neighbour that continues
+/// a word (a phrase edge that is not a letter or digit needs no boundary).
+fn on_word_boundaries(hay: &str, start: usize, end: usize) -> bool {
     let is_word = |c: char| c.is_alphanumeric();
+    let phrase = &hay[start..end];
     let starts_word = phrase.chars().next().is_some_and(is_word);
     let ends_word = phrase.chars().next_back().is_some_and(is_word);
+    let before_ok = !starts_word || !hay[..start].chars().next_back().is_some_and(is_word);
+    let after_ok = !ends_word || !hay[end..].chars().next().is_some_and(is_word);
+    before_ok && after_ok
+}
+
+/// Whether `hay` contains `phrase` on word boundaries (every occurrence
+/// tried, overlapping ones too).
+fn contains_words(hay: &str, phrase: &str) -> bool {
     let mut from = 0;
     while let Some(pos) = hay[from..].find(phrase) {
         let start = from + pos;
-        let end = start + phrase.len();
-        let before_ok = !starts_word || !hay[..start].chars().next_back().is_some_and(is_word);
-        let after_ok = !ends_word || !hay[end..].chars().next().is_some_and(is_word);
-        if before_ok && after_ok {
+        if on_word_boundaries(hay, start, start + phrase.len()) {
             return true;
         }
         from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
@@ -214,6 +232,41 @@ aws = "AWS"
         assert_eq!(c.classify_title("CTO"), Some(1));
         assert_eq!(c.classify_title("Mlopsy"), None);
         assert_eq!(c.classify_title("C++ developer"), Some(2));
+    }
+
+    #[test]
+    fn one_pass_over_all_phrases_classifies_as_a_search_per_phrase() {
+        // Phrases that overlap, nest and repeat, across roles in an order
+        // where a later phrase can occur earlier in the title.
+        let c = Catalog::parse(
+            r#"
+[[role]]
+name = "A"
+slug = "a"
+match = ["ml engineer", "aa"]
+[[role]]
+name = "B"
+slug = "b"
+match = ["engineer", "ml", "a a"]
+[[role]]
+name = "C"
+slug = "c"
+match = ["c++", "senior ml", "aaa"]
+"#,
+        )
+        .unwrap();
+        let words =
+            ["ml", "engineer", "senior", "aa", "aaa", "a", "c++", "mle", "xml", "-", "ml-engineer"];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let n = rng.usize(1..6);
+            let title: Vec<&str> = (0..n).map(|_| words[rng.usize(..words.len())]).collect();
+            let sep = if rng.bool() { " " } else { "" };
+            let title = title.join(sep);
+            let t = normalise(&title);
+            let by_search = c.phrases.iter().find(|(p, _)| contains_words(&t, p)).map(|&(_, i)| i);
+            assert_eq!(c.classify_title(&title), by_search, "{title:?}");
+        }
     }
 
     #[test]

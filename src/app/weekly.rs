@@ -152,7 +152,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
         && sent.as_ref().is_ok_and(|r| r.sent == 0);
     if nothing_new {
         out.say(format!(
-            "nothing new: {week} was already complete (snapshots, reports, newsletter, every message sent)"
+            "nothing new: {week} was already complete (snapshots, reports, newsletter, library, every message sent)"
         ));
     }
     out.say(format!("done in {} ms", started.elapsed().as_millis()));
