@@ -274,6 +274,14 @@ pub(super) fn send_week(
     // Rows of the configured CSV skipped (named as they were read).
     let mut skipped_bad =
         super::subscribers::import_configured(cfg, catalog, &ledger, out)?.map_or(0, |(_, n)| n);
+    // Sign-ups never confirmed, a day past their 7-day link: forgotten.
+    let forgotten = ledger.subscribers().forget_unconfirmed(&ledger::days_ago(8))?;
+    if forgotten > 0 {
+        out.detail(format!(
+            "{forgotten} unconfirmed sign-up{} forgotten (link expired)",
+            if forgotten == 1 { "" } else { "s" }
+        ));
+    }
     let mut skipped_list = 0;
     let mut skipped_unsub = 0;
     let mut skipped_suppressed = 0;

@@ -135,6 +135,13 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The time `days` days ago, as [`now`] writes times.
+pub(crate) fn days_ago(days: i64) -> String {
+    #[allow(clippy::disallowed_methods, reason = "operational records, never in reports")]
+    let now = chrono::Utc::now();
+    (now - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The key an address is stored under.
 pub fn key(email: &str) -> String {
     email.trim().to_ascii_lowercase()

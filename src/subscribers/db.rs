@@ -393,6 +393,18 @@ impl<'a> SubscriberDb<'a> {
         Ok(outcome)
     }
 
+    /// Forgets sign-ups from the form that were never confirmed and were
+    /// made before `before` (RFC 3339, as the table's times): their link has
+    /// expired and no consent was given, so nothing of them is kept.
+    /// Pending rows from an import are the operator's and stay.
+    pub fn forget_unconfirmed(&self, before: &str) -> rusqlite::Result<usize> {
+        self.conn.execute(
+            "DELETE FROM subscribers
+             WHERE status = 'pending' AND consent_method IS NULL AND created_at < ?1",
+            [before],
+        )
+    }
+
     /// Saves the preferences page: the roles followed and the pause.
     /// `false` when the address is not on the list.
     pub fn save_preferences(
@@ -416,5 +428,39 @@ impl<'a> SubscriberDb<'a> {
              WHERE email = ?1 AND status = 'unsubscribed'",
             params![key(email), self.now, wording, client],
         )? == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::delivery::ledger::Ledger;
+    use crate::subscribers::Status;
+
+    #[test]
+    fn unconfirmed_sign_ups_are_forgotten_once_their_link_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("state.sqlite")).unwrap();
+        let db = l.subscribers();
+        db.sign_up("old@example.org", "", &[]).unwrap();
+        db.sign_up("new@example.org", "", &[]).unwrap();
+        db.conn
+            .execute(
+                "UPDATE subscribers SET created_at = '2026-01-01T00:00:00.000Z' WHERE email = 'old@example.org'",
+                [],
+            )
+            .unwrap();
+        // An imported pending row of the same age stays.
+        db.conn
+            .execute(
+                "INSERT INTO subscribers (email, address, status, consent_method, consent_at, created_at, updated_at)
+                 VALUES ('csv@example.org', 'csv@example.org', 'pending', 'import', '2026-01-01T00:00:00.000Z',
+                         '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(db.forget_unconfirmed("2026-06-01T00:00:00.000Z").unwrap(), 1);
+        assert!(db.get("old@example.org").unwrap().is_none());
+        assert_eq!(db.get("new@example.org").unwrap().unwrap().status, Status::Pending);
+        assert!(db.get("csv@example.org").unwrap().is_some());
     }
 }

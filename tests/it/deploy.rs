@@ -12,9 +12,13 @@ fn systemd_units_verify_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("salarytrends");
     let mut units = Vec::new();
-    for name in
-        ["salarytrends-weekly.service", "salarytrends-weekly.timer", "salarytrends-serve.service"]
-    {
+    for name in [
+        "salarytrends-weekly.service",
+        "salarytrends-weekly.timer",
+        "salarytrends-serve.service",
+        "salarytrends-bounces.service",
+        "salarytrends-bounces.timer",
+    ] {
         let text = std::fs::read_to_string(root().join("deploy/systemd").join(name)).unwrap();
         // verify checks that ExecStart exists: point it at the built binary.
         let text = text.replace("/usr/local/bin/salarytrends", bin.to_str().unwrap());
