@@ -3,14 +3,18 @@
 
 use anyhow::Result;
 
-use super::{Printer, Week, load_catalog};
+use std::collections::HashMap;
+
+use super::{Printer, load_catalog};
 use crate::config::Config;
+use crate::deltas;
 use crate::model::IsoWeek;
 use crate::newsletter;
 use crate::output;
 use crate::pages::Pages;
 use crate::roles::Catalog;
 use crate::site::{IssueSummary, Library, Pair, WeekOutputs, Written};
+use crate::stats::Snapshot;
 use crate::store::SnapshotStore;
 
 pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
@@ -43,7 +47,18 @@ fn weeks_with_outputs(
         Err(_) => Vec::new(),
     };
     weeks.sort_unstable_by(|a, b| b.cmp(a));
-    let stored = SnapshotStore::new(&cfg.snapshots_dir).weeks()?;
+    let store = SnapshotStore::new(&cfg.snapshots_dir);
+    let stored = store.weeks()?;
+    // Each snapshot read once: a week's issue needs it and the week before.
+    let mut snapshots: HashMap<IsoWeek, Option<Snapshot>> = HashMap::new();
+    let mut snapshot = |w: IsoWeek| -> Result<Option<Snapshot>> {
+        if let Some(s) = snapshots.get(&w) {
+            return Ok(s.clone());
+        }
+        let s = if stored.contains(&w) { store.load(w)? } else { None };
+        snapshots.insert(w, s.clone());
+        Ok(s)
+    };
     let mut out = Vec::new();
     for week in weeks {
         let dir = output::week_dir(&cfg.output_dir, week);
@@ -62,10 +77,9 @@ fn weeks_with_outputs(
             }
         }
         let has_newsletter = dir.join(output::NEWSLETTER).join("newsletter.html").is_file();
-        let issue = if has_newsletter && stored.contains(&week) {
-            Some(summary(cfg, catalog, week)?)
-        } else {
-            None
+        let issue = match (has_newsletter, snapshot(week)?) {
+            (true, Some(cur)) => Some(summary(cfg, catalog, &cur, snapshot(week.prev())?.as_ref())),
+            _ => None,
         };
         if !pairs.is_empty() || has_newsletter {
             out.push(WeekOutputs { week, pairs, issue, newsletter: has_newsletter });
@@ -75,11 +89,17 @@ fn weeks_with_outputs(
 }
 
 /// The issue of a stored week, as the feed and the pages name it.
-fn summary(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<IssueSummary> {
-    let w = Week::load(cfg, week)?;
+fn summary(
+    cfg: &Config,
+    catalog: &Catalog,
+    cur: &Snapshot,
+    prev: Option<&Snapshot>,
+) -> IssueSummary {
+    let week = cur.week;
+    let d = deltas::week_over_week(prev, cur);
     let m = newsletter::issue_model(
-        &w.snapshot,
-        &w.deltas,
+        cur,
+        &d,
         &catalog.roles,
         &cfg.newsletter.base_url,
         &cfg.newsletter.postal_address,
@@ -87,7 +107,7 @@ fn summary(cfg: &Config, catalog: &Catalog, week: IsoWeek) -> Result<IssueSummar
     );
     // The issue's Date: the Monday after the week, 08:00 UTC (as the email's).
     let date = format!("{}T08:00:00Z", week.next().monday());
-    Ok(IssueSummary { subject: m.subject, headline: m.headline, market_line: m.market_line, date })
+    IssueSummary { subject: m.subject, headline: m.headline, market_line: m.market_line, date }
 }
 
 /// Writes the library (weeks up to `until`); rewrites the manifests of the
