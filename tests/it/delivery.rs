@@ -244,20 +244,8 @@ fn the_unsubscribe_endpoint_works_in_one_click_and_serves_only_output() {
         .assert()
         .success();
     p.write("secret.txt", "outside output/");
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let bin = assert_cmd::cargo::cargo_bin("salarytrends");
-    let mut server = std::process::Command::new(&bin)
-        .current_dir(p.dir.path())
-        .env("SALARYTRENDS_UNSUBSCRIBE_KEY", KEY)
-        .args(["--config", "salarytrends.toml", "-q", "serve", "--listen", &addr])
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let server = crate::support::Serve::start(&p, KEY);
+    let addr = server.addr.clone();
     let email = format!("user0001@{d}");
     let token = unsubscribe_token(KEY.as_bytes(), &email);
     let url = format!("/unsubscribe?email=user0001%40{d}&token={token}");
@@ -303,8 +291,7 @@ fn the_unsubscribe_endpoint_works_in_one_click_and_serves_only_output() {
         assert_eq!(status, 404, "{bad}");
         assert!(!body.contains("outside output/"), "{bad}");
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
 
     // The next send honours the unsubscribe.
     let out = send(&p).assert().success();

@@ -3,7 +3,7 @@
 //! key, upgrades, a broken catalogue behind `deltas`, stable bytes. Each test
 //! failed on the code before its fix.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use predicates::str::contains;
 use salarytrends::text::count;
@@ -227,21 +227,8 @@ fn serve_does_not_start_without_the_signing_key() {
         .code(2)
         .stderr(contains("SALARYTRENDS_UNSUBSCRIBE_KEY is not set"));
     // With the development flag it starts (and says which key it uses).
-    let bin = assert_cmd::cargo::cargo_bin("salarytrends");
-    let mut server = std::process::Command::new(bin)
-        .current_dir(p.dir.path())
-        .env_remove("SALARYTRENDS_UNSUBSCRIBE_KEY")
-        .args(["--config", "salarytrends.toml", "serve", "--development-key", "--listen", &addr])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "serve --development-key did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let server = crate::support::Serve::spawn(&p, None, &["--development-key"]);
+    assert!(std::net::TcpStream::connect(&server.addr).is_ok());
 }
 
 /// The "rendered N PDFs" count of a weekly run, 0 when the reports were current.

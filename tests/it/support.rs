@@ -286,11 +286,22 @@ pub struct Serve {
 impl Serve {
     /// Starts `serve` in the project with the signing key `key`.
     pub fn start(p: &Project, key: &str) -> Serve {
+        Serve::spawn(p, Some(key), &[])
+    }
+
+    /// Starts `serve` with `SALARYTRENDS_UNSUBSCRIBE_KEY` set to `key` (or
+    /// removed) and `extra` arguments; waits until it accepts connections.
+    pub fn spawn(p: &Project, key: Option<&str>, extra: &[&str]) -> Serve {
         let addr = format!("127.0.0.1:{}", free_port());
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("salarytrends"))
-            .current_dir(p.dir.path())
-            .env("SALARYTRENDS_UNSUBSCRIBE_KEY", key)
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("salarytrends"));
+        cmd.current_dir(p.dir.path()).stderr(std::process::Stdio::null());
+        match key {
+            Some(k) => cmd.env("SALARYTRENDS_UNSUBSCRIBE_KEY", k),
+            None => cmd.env_remove("SALARYTRENDS_UNSUBSCRIBE_KEY"),
+        };
+        let child = cmd
             .args(["--config", "salarytrends.toml", "-q", "serve", "--listen", &addr])
+            .args(extra)
             .spawn()
             .unwrap();
         let t = std::time::Instant::now();
