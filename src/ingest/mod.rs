@@ -169,21 +169,21 @@ pub fn load(
         }
     }
     let hashes: Vec<String> = sources.par_iter().map(|s| s.sha256()).collect();
-    let files = sources
+    let files: Vec<SourceFile> = sources
         .iter()
         .zip(hashes)
         .map(|(s, sha256)| SourceFile { path: s.name.clone(), sha256 })
         .collect();
-    Ok(merge(files, chunks, &sources))
+    // The files' bytes are no longer needed: freed before the merge
+    // allocates the dataset, so the two are never held at once.
+    drop(sources);
+    let names: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    Ok(merge(files, chunks, &names))
 }
 
 /// Joins parsed chunks in file order: interned strings get global ids, and
 /// repeated ids after the first accepted one are rejected.
-fn merge(
-    files: Vec<SourceFile>,
-    mut chunks: Vec<row::Chunk>,
-    sources: &[source::Source],
-) -> Dataset {
+fn merge(files: Vec<SourceFile>, mut chunks: Vec<row::Chunk>, names: &[String]) -> Dataset {
     let mut ds = Dataset { files, ..Dataset::default() };
     // Global ids for the strings of every chunk (work per distinct string, not per row).
     let mut companies = Interner::default();
@@ -240,14 +240,14 @@ fn merge(
                 let first = &chunks[fc as usize];
                 ds.rows_rejected += 1;
                 ds.issues.push(Issue {
-                    file: sources[c.file].name.clone(),
+                    file: names[c.file].clone(),
                     line: c.lines[i],
                     id: c.ids[i].to_string(),
                     kind: IssueKind::Rejected,
                     field: "id".into(),
                     reason: format!(
                         "repeats the id first seen at {}:{}",
-                        sources[first.file].name, first.lines[fi as usize]
+                        names[first.file], first.lines[fi as usize]
                     ),
                 });
                 continue;
@@ -266,7 +266,7 @@ fn merge(
     }
     // Sorted by file (in the order given), then line.
     let order: HashMap<&str, usize> =
-        sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+        names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
     ds.issues.sort_by(|a, b| {
         (order[a.file.as_str()], a.line, a.kind).cmp(&(order[b.file.as_str()], b.line, b.kind))
     });
