@@ -259,10 +259,20 @@ fn unsubscribe_key(cfg: &Config, out: &Printer) -> Vec<u8> {
 /// unreadable or invalid stops the command with exit 2, before anything
 /// is written or sent.
 pub(crate) fn dkim_signer(cfg: &Config) -> Result<Option<std::sync::Arc<crate::dkim::Signer>>> {
+    type Loaded = ((String, String, std::path::PathBuf), std::sync::Arc<crate::dkim::Signer>);
+    // Read and checked once per process: every stage that signs asks again.
+    static LOADED: std::sync::Mutex<Option<Loaded>> = std::sync::Mutex::new(None);
     let Some((d, file)) = &cfg.dkim else { return Ok(None) };
+    let id = (d.domain.clone(), d.selector.clone(), file.clone());
+    let mut loaded = LOADED.lock().expect("signer lock");
+    if let Some((_, signer)) = loaded.as_ref().filter(|(at, _)| *at == id) {
+        return Ok(Some(std::sync::Arc::clone(signer)));
+    }
     let signer = crate::dkim::Signer::from_file(&d.domain, &d.selector, file)
         .map_err(|e| Fatal::new(exit::USAGE, format!("[delivery.dkim]: {e:#}")))?;
-    Ok(Some(std::sync::Arc::new(signer)))
+    let signer = std::sync::Arc::new(signer);
+    *loaded = Some((id, std::sync::Arc::clone(&signer)));
+    Ok(Some(signer))
 }
 
 /// The time, Unix seconds, for operational records (token expiry, rate

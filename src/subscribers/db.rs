@@ -248,56 +248,37 @@ impl<'a> SubscriberDb<'a> {
                     },
                 )
                 .optional()?;
-            let wants_mail = matches!(s.status, Status::Active | Status::Pending);
-            match current {
-                None => {
-                    let status = match self.history_status(&s.email)? {
-                        Some(h) if wants_mail => {
-                            summary.kept.push((s.email.clone(), h));
-                            h
-                        }
-                        _ => s.status,
-                    };
-                    tx.execute(
-                        "INSERT INTO subscribers (email, address, name, roles, status, consent_at,
-                             consent_method, imported_row, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7, ?6, ?6)",
-                        params![
-                            key(&s.email),
-                            s.email,
-                            s.name,
-                            roles,
-                            status.as_str(),
-                            self.now,
-                            digest
-                        ],
-                    )?;
-                    summary.added += 1;
+            if current.as_ref().is_some_and(|(_, last)| last.as_deref() == Some(digest.as_str())) {
+                summary.unchanged += 1;
+                continue;
+            }
+            // Who said no: the row's status, or for a new address the
+            // ledger's history. An import never makes them active again.
+            let withdrawn = match &current {
+                None => self.history_status(&s.email)?,
+                Some((st, _)) => Some(*st).filter(|st| st.is_withdrawn()),
+            };
+            let status = match withdrawn {
+                Some(w) if matches!(s.status, Status::Active | Status::Pending) => {
+                    summary.kept.push((s.email.clone(), w));
+                    w
                 }
-                Some((_, Some(last))) if last == digest => summary.unchanged += 1,
-                Some((now_status, _)) => {
-                    let status = if now_status.is_withdrawn() && wants_mail {
-                        summary.kept.push((s.email.clone(), now_status));
-                        now_status
-                    } else {
-                        s.status
-                    };
-                    tx.execute(
-                        "UPDATE subscribers SET address = ?2, name = ?3, roles = ?4, status = ?5,
-                             imported_row = ?6, updated_at = ?7
-                         WHERE email = ?1",
-                        params![
-                            key(&s.email),
-                            s.email,
-                            s.name,
-                            roles,
-                            status.as_str(),
-                            digest,
-                            self.now
-                        ],
-                    )?;
-                    summary.updated += 1;
-                }
+                _ => s.status,
+            };
+            // A new row's consent is the import; an existing row keeps its own.
+            tx.execute(
+                "INSERT INTO subscribers (email, address, name, roles, status, consent_at,
+                     consent_method, imported_row, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7, ?6, ?6)
+                 ON CONFLICT (email) DO UPDATE SET address = excluded.address,
+                     name = excluded.name, roles = excluded.roles, status = excluded.status,
+                     imported_row = excluded.imported_row, updated_at = excluded.updated_at",
+                params![key(&s.email), s.email, s.name, roles, status.as_str(), self.now, digest],
+            )?;
+            if current.is_none() {
+                summary.added += 1;
+            } else {
+                summary.updated += 1;
             }
         }
         tx.commit()?;
