@@ -8,12 +8,6 @@ use salarytrends::cli::Cli;
 use salarytrends::logging::{LogFormat, Logging};
 use salarytrends::{app, exit};
 
-/// typst allocates and frees many small objects while laying out a report;
-/// with glibc's allocator about a sixth of a batch's time was spent in
-/// malloc and free (perf), much of it on two threads contending for arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

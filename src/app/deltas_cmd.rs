@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::{Week, load_inputs, week_or_default};
 use crate::config::Config;
+use crate::ingest::Keep;
 use crate::model::IsoWeek;
 use crate::store;
 
@@ -13,7 +14,7 @@ use crate::store;
 pub(super) fn run(cfg: &Config, week: Option<IsoWeek>) -> Result<()> {
     let week = match week {
         Some(w) => w,
-        None => week_or_default(cfg, None, &load_inputs(cfg)?.data)?,
+        None => week_or_default(cfg, None, &load_inputs(cfg, Keep::Nothing)?.data)?,
     };
     let d = Week::load(cfg, week)?.deltas;
     let mut stdout = std::io::stdout().lock();

@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::deltas::{self, WeekOverWeek};
 use crate::exit::{self, Fatal, WithExit};
-use crate::ingest::{self, Dataset, FxRates, IssueKind};
+use crate::ingest::{self, Dataset, FxRates, IssueKind, Keep, LastWeek, Plan};
 use crate::logging::{LogFormat, Logging};
 use crate::model::IsoWeek;
 use crate::roles::Catalog;
@@ -143,20 +143,33 @@ struct Inputs {
     data: Dataset,
 }
 
-fn load_inputs(cfg: &Config) -> Result<Inputs> {
-    let catalog = load_catalog(cfg)?;
-    let fx = FxRates::load(&cfg.fx).exit_code(exit::DATA)?;
-    let files = ingest::expand(&cfg.postings)?;
-    let data = ingest::load(&files, |p| cfg.display_path(p), &catalog, &fx)?;
-    Ok(Inputs { catalog, data })
+/// Every row read and checked, keeping the postings `keep` asks for.
+fn load_inputs(cfg: &Config, keep: Keep) -> Result<Inputs> {
+    read_inputs(cfg, Plan { keep, window_days: None })
 }
 
 /// The inputs with reposts chained into jobs (`[dedup]`), for the commands
-/// that compute statistics.
-fn load_jobs(cfg: &Config) -> Result<Inputs> {
-    let mut inputs = load_inputs(cfg)?;
-    ingest::jobs::chain(&mut inputs.data, cfg.dedup.window_days);
-    Ok(inputs)
+/// that compute statistics: the postings open in the weeks of `keep`.
+fn load_jobs(cfg: &Config, keep: Keep) -> Result<Inputs> {
+    read_inputs(cfg, Plan { keep, window_days: Some(cfg.dedup.window_days) })
+}
+
+fn read_inputs(cfg: &Config, plan: Plan) -> Result<Inputs> {
+    let catalog = load_catalog(cfg)?;
+    let fx = FxRates::load(&cfg.fx).exit_code(exit::DATA)?;
+    let files = ingest::expand(&cfg.postings)?;
+    let data = ingest::load_with(&files, |p| cfg.display_path(p), &catalog, &fx, &plan)?;
+    Ok(Inputs { catalog, data })
+}
+
+/// The postings `weeks` weeks ending with `week` need (the default week
+/// when `None`), for [`load_jobs`].
+fn keep_weeks(cfg: &Config, week: Option<IsoWeek>, weeks: usize) -> Keep {
+    let last = match week {
+        Some(w) => LastWeek::Given(w),
+        None => LastWeek::Newest { at_most: IsoWeek::containing(cfg.as_of).prev() },
+    };
+    Keep::Weeks { last, weeks }
 }
 
 /// Fails with exit 65 when too many rows were rejected.
@@ -210,8 +223,8 @@ pub fn quality_summary(data: &Dataset) -> String {
 /// The default week: the earlier of the last complete ISO week by the clock
 /// and the week of the newest `posted_at`.
 pub fn default_week(as_of: NaiveDate, data: &Dataset) -> Option<IsoWeek> {
-    let last_complete = IsoWeek::containing(as_of).prev();
-    data.newest_posted().map(|d| IsoWeek::containing(d).min(last_complete))
+    let at_most = IsoWeek::containing(as_of).prev();
+    LastWeek::Newest { at_most }.resolve(data.newest_posted())
 }
 
 fn week_or_default(cfg: &Config, week: Option<IsoWeek>, data: &Dataset) -> Result<IsoWeek> {

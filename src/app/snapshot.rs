@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Result;
 use rayon::prelude::*;
 
-use super::{Inputs, Printer, check_rejects, load_jobs, quality_summary, week_or_default};
+use super::{
+    Inputs, Printer, check_rejects, keep_weeks, load_jobs, quality_summary, week_or_default,
+};
 use crate::cli::SnapshotArgs;
 use crate::config::Config;
 use crate::ingest::Dataset;
@@ -16,7 +18,11 @@ use crate::stats::{self, Snapshot};
 use crate::store::{self, SnapshotStore};
 
 pub(super) fn run(cfg: &Config, args: &SnapshotArgs, out: &Printer) -> Result<()> {
-    let inputs = load_jobs(cfg)?;
+    let keep = match args.weeks {
+        Some(r) => keep_weeks(cfg, Some(r.last), r.weeks().len()),
+        None => keep_weeks(cfg, args.week, 1),
+    };
+    let inputs = load_jobs(cfg, keep)?;
     out.say(quality_summary(&inputs.data));
     check_rejects(cfg, &inputs.data)?;
     let weeks = match args.weeks {

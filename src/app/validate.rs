@@ -5,13 +5,13 @@ use anyhow::Result;
 
 use super::{Printer, check_rejects, load_inputs, quality_summary};
 use crate::config::Config;
-use crate::ingest::IssueKind;
+use crate::ingest::{IssueKind, Keep};
 
 /// How many rejected rows and warnings are printed (all are in `rejected.csv`).
 const SHOWN: usize = 20;
 
 pub(super) fn run(cfg: &Config, out: &Printer) -> Result<()> {
-    let inputs = load_inputs(cfg)?;
+    let inputs = load_inputs(cfg, Keep::Nothing)?;
     let data = &inputs.data;
     out.say(quality_summary(data));
     for i in data.issues.iter().take(SHOWN) {

@@ -18,7 +18,8 @@ use anyhow::Result;
 
 use super::snapshot::{store_weeks, write_rejected};
 use super::{
-    HISTORY_WEEKS, Printer, Week, check_rejects, load_jobs, quality_summary, week_or_default,
+    HISTORY_WEEKS, Printer, Week, check_rejects, keep_weeks, load_jobs, quality_summary,
+    week_or_default,
 };
 use super::{newsletter, report, send, site};
 use crate::config::Config;
@@ -35,7 +36,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
 
     // 1. Ingest.
     let t = Instant::now();
-    let inputs = load_jobs(cfg)?;
+    let inputs = load_jobs(cfg, keep_weeks(cfg, week, HISTORY_WEEKS))?;
     out.say(quality_summary(&inputs.data));
     check_rejects(cfg, &inputs.data)?;
     let ingest_ms = t.elapsed().as_millis();
@@ -43,7 +44,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
 
     // 2. The week and the history the trend charts need, from the first week with data.
     let t = Instant::now();
-    let oldest = inputs.data.postings.iter().map(|p| p.posted).min().map(IsoWeek::containing);
+    let oldest = inputs.data.oldest_posted().map(IsoWeek::containing);
     let weeks: Vec<IsoWeek> = week
         .trailing(HISTORY_WEEKS)
         .into_iter()
@@ -94,10 +95,7 @@ pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<
     out.say(market_line(d));
     out.say(movers(d));
     out.say("\nstages:");
-    out.say(format!(
-        "  ingest     {ingest_ms:>6} ms  {} postings accepted",
-        inputs.data.postings.len()
-    ));
+    out.say(format!("  ingest     {ingest_ms:>6} ms  {} postings accepted", inputs.data.accepted));
     out.say(format!(
         "  snapshots  {snapshot_ms:>6} ms  {}",
         if computed.is_empty() {

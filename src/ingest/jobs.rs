@@ -66,10 +66,11 @@ pub fn job_key_with(buf: &mut String, company: &str, title: &str, location: &str
     h.finish()
 }
 
-/// Assigns every posting its job (`Posting::job`, an index): postings with
-/// the same key chain into one job while each follows the one before within
-/// `window_days`; `0` makes every posting its own job. Returns the number
-/// of jobs.
+/// Assigns every kept posting its job (`Posting::job`, an index): postings
+/// with the same key chain into one job while each follows the one before
+/// within `window_days`; `0` makes every posting its own job. Accepted
+/// postings that were not kept still link the kept ones they fall between.
+/// Returns the number of jobs among the kept postings.
 pub fn chain(ds: &mut Dataset, window_days: u32) -> u32 {
     ds.dedup_window_days = Some(window_days);
     let n = ds.postings.len();
@@ -79,18 +80,30 @@ pub fn chain(ds: &mut Dataset, window_days: u32) -> u32 {
         }
         return n as u32;
     }
+    const BRIDGE: u32 = u32::MAX;
     let mut order: Vec<(u64, chrono::NaiveDate, u32)> =
         ds.postings.iter().enumerate().map(|(i, p)| (p.key, p.posted, i as u32)).collect();
+    order.extend(ds.bridges.iter().map(|&(key, posted)| (key, posted, BRIDGE)));
     order.par_sort_unstable();
+    // Jobs are numbered in key and date order; a job with no kept posting
+    // takes no number. (Postings of one key on one day always share a job,
+    // so the order among them does not matter.)
     let mut jobs = 0u32;
+    let mut current: Option<u32> = None;
     let mut prev: Option<(u64, chrono::NaiveDate)> = None;
     for &(key, posted, i) in &order {
         let joins = prev
             .is_some_and(|(k, d)| k == key && (posted - d).num_days() <= i64::from(window_days));
         if !joins {
-            jobs += 1;
+            current = None;
         }
-        ds.postings[i as usize].job = jobs - 1;
+        if i != BRIDGE {
+            let job = *current.get_or_insert_with(|| {
+                jobs += 1;
+                jobs - 1
+            });
+            ds.postings[i as usize].job = job;
+        }
         prev = Some((key, posted));
     }
     jobs

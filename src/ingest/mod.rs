@@ -4,8 +4,10 @@
 //! ([`IngestError`]); row errors reject the row; salary problems keep the
 //! posting with an undisclosed salary. Every rejection and warning is kept as
 //! an [`Issue`] with file, line, id and reason, so no row is silently lost.
-//! Large files are parsed in parallel chunks; the result does not depend on
-//! the chunking.
+//! Files are read as streams of bounded blocks parsed in parallel; the
+//! result does not depend on the blocks. Only the postings that can count in
+//! the weeks to be computed are kept ([`Keep`]), so memory follows the jobs
+//! open in those weeks, not the size of the file.
 
 pub mod jobs;
 mod row;
@@ -13,16 +15,20 @@ pub mod salary;
 mod source;
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
-use crate::model::Posting;
+use crate::model::{IsoWeek, Posting};
 use crate::roles::Catalog;
 pub use row::COLUMNS;
 pub use salary::{Exclusion, FxRates};
+use source::Stream;
 
 /// A file-level problem: nothing can be trusted, nothing is written (exit 65).
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +85,17 @@ pub struct Dataset {
     /// The dedup window reposts were chained with (`None`: not chained,
     /// every posting its own job).
     pub dedup_window_days: Option<u32>,
-    /// Accepted postings.
+    /// The accepted postings kept ([`Plan::keep`]), in file order.
     pub postings: Vec<Posting>,
+    /// Job key and `posted_at` of the accepted postings not kept that can
+    /// still link kept ones into one job (those posted by the last week kept).
+    bridges: Vec<(u64, NaiveDate)>,
+    /// Postings accepted (kept or not).
+    pub accepted: u64,
+    /// The newest `posted_at` of an accepted posting.
+    newest_posted: Option<NaiveDate>,
+    /// The oldest `posted_at` of an accepted posting.
+    oldest_posted: Option<NaiveDate>,
     /// Interned company names.
     pub companies: Vec<String>,
     /// Interned locations.
@@ -97,7 +112,7 @@ pub struct Dataset {
     pub rows_rejected: u64,
     /// Salaries excluded, by reason.
     pub salaries_excluded: BTreeMap<Exclusion, u64>,
-    /// Accepted postings whose title matched no role.
+    /// Accepted postings whose title matched no role (kept or not).
     pub unclassified: u64,
 }
 
@@ -117,9 +132,14 @@ impl Dataset {
         if self.rows_read == 0 { 0.0 } else { self.rows_rejected as f64 / self.rows_read as f64 }
     }
 
-    /// The newest `posted_at`, if any posting was accepted.
-    pub fn newest_posted(&self) -> Option<chrono::NaiveDate> {
-        self.postings.iter().map(|p| p.posted).max()
+    /// The newest `posted_at`, if any posting was accepted (kept or not).
+    pub fn newest_posted(&self) -> Option<NaiveDate> {
+        self.newest_posted
+    }
+
+    /// The oldest `posted_at`, if any posting was accepted (kept or not).
+    pub fn oldest_posted(&self) -> Option<NaiveDate> {
+        self.oldest_posted
     }
 }
 
@@ -143,7 +163,99 @@ pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>, IngestError> {
     Ok(files)
 }
 
-/// Reads every file and validates every row.
+/// Which postings ingest keeps in full. Every row is validated and counted
+/// whatever this says; only postings that can count in the weeks to be
+/// computed are kept, so memory follows them rather than the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// Every accepted posting.
+    #[default]
+    All,
+    /// None: counts, issues and dates only (`validate`).
+    Nothing,
+    /// The postings open in some week of the `weeks` weeks that end with
+    /// `last`, or in the week before them (which the week-over-week change
+    /// compares with).
+    Weeks {
+        /// The last week.
+        last: LastWeek,
+        /// How many weeks end with it (at least 1).
+        weeks: usize,
+    },
+}
+
+/// The last week of a [`Keep::Weeks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastWeek {
+    /// This week.
+    Given(IsoWeek),
+    /// The week of the newest `posted_at`, but not after `at_most` (the
+    /// default week of spec section 4, known only once every row is read).
+    Newest {
+        /// The last complete week by the clock.
+        at_most: IsoWeek,
+    },
+}
+
+impl LastWeek {
+    /// The week, once the newest `posted_at` is known (`None` without postings).
+    pub fn resolve(self, newest: Option<NaiveDate>) -> Option<IsoWeek> {
+        match self {
+            LastWeek::Given(w) => Some(w),
+            LastWeek::Newest { at_most } => newest.map(|d| IsoWeek::containing(d).min(at_most)),
+        }
+    }
+}
+
+/// What [`load_with`] keeps and how it links reposts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// The postings kept in full.
+    pub keep: Keep,
+    /// Chain reposts into jobs with this window (spec section 10.1); `None`
+    /// leaves every posting its own job.
+    pub window_days: Option<u32>,
+}
+
+/// The test that keeps a posting: open on some day from `from` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Retain {
+    nothing: bool,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl Retain {
+    pub(crate) fn keeps(self, posted: NaiveDate, closed: Option<NaiveDate>) -> bool {
+        !self.nothing
+            && self.to.is_none_or(|t| posted <= t)
+            && self.from.is_none_or(|f| closed.is_none_or(|c| c >= f))
+    }
+
+    /// What `keep` keeps while the newest `posted_at` read so far is `newest`:
+    /// never less than what it keeps once every row is read.
+    fn of(keep: Keep, newest: Option<NaiveDate>) -> Retain {
+        let all = Retain { nothing: false, from: None, to: None };
+        match keep {
+            Keep::All => all,
+            Keep::Nothing => Retain { nothing: true, ..all },
+            Keep::Weeks { last, weeks } => {
+                let to = match last {
+                    LastWeek::Given(w) | LastWeek::Newest { at_most: w } => w,
+                };
+                // Until a posting is read, the last week may be any up to `to`.
+                let from =
+                    last.resolve(newest).map(|w| w.trailing(weeks.max(1))[0].prev().monday());
+                Retain { nothing: false, from, to: Some(to.sunday()) }
+            }
+        }
+    }
+}
+
+/// Blocks parsed at once (per thread), and read ahead of the parse.
+const BLOCKS_PER_THREAD: usize = 2;
+
+/// Reads every file and validates every row, keeping every accepted posting.
 ///
 /// `display` turns a path into the name used in messages and snapshots.
 pub fn load(
@@ -152,159 +264,327 @@ pub fn load(
     catalog: &Catalog,
     fx: &FxRates,
 ) -> Result<Dataset, IngestError> {
-    // Read and check every file before parsing any, so a bad file writes nothing.
-    let sources: Vec<source::Source> =
-        files.iter().map(|p| source::Source::read(p, display(p))).collect::<Result<_, _>>()?;
-    let chunks: Vec<row::Chunk> = sources
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, s)| s.split().into_iter().map(move |piece| (i, s, piece)))
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|(i, s, piece)| s.parse_piece(i, piece, catalog, fx))
-        .collect::<Result<_, _>>()?;
-    for (i, s) in sources.iter().enumerate() {
-        if !chunks.iter().any(|c| c.file == i && c.rows_read > 0) {
-            return Err(IngestError { path: s.name.clone(), reason: "no data rows".into() });
-        }
-    }
-    let hashes: Vec<String> = sources.par_iter().map(|s| s.sha256()).collect();
-    let files: Vec<SourceFile> = sources
-        .iter()
-        .zip(hashes)
-        .map(|(s, sha256)| SourceFile { path: s.name.clone(), sha256 })
-        .collect();
-    // The files' bytes are no longer needed: freed before the merge
-    // allocates the dataset, so the two are never held at once.
-    drop(sources);
-    let names: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    Ok(merge(files, chunks, &names))
+    load_with(files, display, catalog, fx, &Plan::default())
 }
 
-/// Joins parsed chunks in file order: interned strings get global ids, and
-/// repeated ids after the first accepted one are rejected.
-fn merge(files: Vec<SourceFile>, mut chunks: Vec<row::Chunk>, names: &[String]) -> Dataset {
-    let mut ds = Dataset { files, ..Dataset::default() };
-    // Global ids for the strings of every chunk (work per distinct string, not per row).
-    let mut companies = Interner::default();
-    let mut locations = Interner::default();
-    let mut skills: HashMap<String, u32> = HashMap::default();
-    let mut skill_names: Vec<String> = Vec::new();
-    let maps: Vec<[Vec<u32>; 3]> = chunks
-        .iter()
-        .map(|c| {
-            let company = c.companies.names.iter().map(|n| companies.get(n)).collect();
-            let location = c.locations.names.iter().map(|n| locations.get(n)).collect();
-            let skill = c
-                .skills
-                .iter()
-                .map(|(key, display)| {
-                    let next = skill_names.len() as u32;
-                    let id = *skills.entry(key.clone()).or_insert(next);
-                    if id == next {
-                        skill_names.push(display.clone());
-                    } else if *display < skill_names[id as usize] {
-                        // The smallest spelling wins, so the name does not depend on row order.
-                        skill_names[id as usize] = display.clone();
-                    }
-                    id
-                })
-                .collect();
-            [company, location, skill]
-        })
-        .collect();
-    // Rewrite each chunk's postings to the global ids, in parallel.
-    chunks.par_iter_mut().zip(&maps).for_each(|(c, [company, location, skill])| {
-        for p in &mut c.postings {
-            p.company = p.company.map(|x| company[x as usize]);
-            p.location = p.location.map(|x| location[x as usize]);
+/// Reads every file as a stream of blocks and validates every row, keeping
+/// the postings `plan` asks for and linking reposts as it says.
+///
+/// One thread reads (and hashes) the files a block at a time; blocks are
+/// parsed in parallel, a batch at a time, while the batch before is merged
+/// in file order (string ids, repeated ids, what to keep). The result does
+/// not depend on the blocks: the records and lines are those of one serial
+/// reader.
+pub fn load_with(
+    files: &[PathBuf],
+    display: impl Fn(&Path) -> String,
+    catalog: &Catalog,
+    fx: &FxRates,
+    plan: &Plan,
+) -> Result<Dataset, IngestError> {
+    // Every file is opened and its header read before a row is parsed, so a
+    // missing file or a bad header is named before any work.
+    let streams: Vec<Stream<File>> =
+        files.iter().map(|p| Stream::open(p, display(p))).collect::<Result<_, _>>()?;
+    let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let mut merge = Merge::new(*plan, names);
+    merge.bytes_total = streams.iter().map(|s| s.size).sum();
+    let batch = rayon::current_num_threads().max(1) * BLOCKS_PER_THREAD;
+    let (tx, rx) = mpsc::sync_channel::<Read>(batch);
+    // Parsed blocks' buffers go back to the reading thread to be read into again.
+    let (give_back, returned) = mpsc::channel::<Vec<u8>>();
+    let mut hashes = vec![String::new(); files.len()];
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_all(streams, &tx, &returned));
+        let mut parsed: Vec<Result<row::Chunk, IngestError>> = Vec::new();
+        let mut failed = None;
+        loop {
+            let mut blocks = Vec::with_capacity(batch);
+            while blocks.len() < batch && failed.is_none() {
+                match rx.recv() {
+                    Ok(Read::Block { file, header, block }) => blocks.push((file, header, block)),
+                    Ok(Read::End { file, sha256 }) => hashes[file] = sha256,
+                    Ok(Read::Failed(e)) => failed = Some(e),
+                    Err(mpsc::RecvError) => break,
+                }
+            }
+            if blocks.is_empty() && parsed.is_empty() {
+                break;
+            }
+            let retain = merge.retain();
+            let merged;
+            (parsed, merged) = rayon::join(
+                || {
+                    blocks
+                        .into_par_iter()
+                        .map(|(file, header, block)| {
+                            let mut chunk =
+                                row::Chunk::new(file, header.name.clone(), catalog, fx, retain);
+                            let parsed = header.header.parse(&block, &mut chunk);
+                            let _ = give_back.send(block.bytes);
+                            parsed.map_err(|reason| IngestError {
+                                path: header.name.clone(),
+                                reason,
+                            })?;
+                            Ok(chunk)
+                        })
+                        .collect()
+                },
+                || merge.chunks(std::mem::take(&mut parsed)),
+            );
+            merged?;
         }
-        for s in &mut c.skill_refs {
-            *s = skill[*s as usize];
-        }
-    });
+        // A reading error comes after every block read before it.
+        failed.map_or(Ok(()), Err)
+    })?;
+    merge.finish(hashes)
+}
 
-    let first_of = first_occurrences(&chunks);
-    let total: usize = chunks.iter().map(|c| c.postings.len()).sum();
-    ds.postings.reserve(total);
-    ds.skill_refs.reserve(chunks.iter().map(|c| c.skill_refs.len()).sum());
-    for (ci, c) in chunks.iter().enumerate() {
+/// A file's name and header, shared by its blocks.
+struct FileHeader {
+    name: String,
+    header: source::Header,
+}
+
+/// What the reading thread hands over, in file order.
+enum Read {
+    Block { file: usize, header: Arc<FileHeader>, block: source::Block },
+    End { file: usize, sha256: String },
+    Failed(IngestError),
+}
+
+/// Reads every file to its end, block by block, until the receiver is gone.
+fn read_all(
+    streams: Vec<Stream<File>>,
+    tx: &mpsc::SyncSender<Read>,
+    returned: &mpsc::Receiver<Vec<u8>>,
+) {
+    let mut spare = Vec::new();
+    for (file, mut s) in streams.into_iter().enumerate() {
+        let header = Arc::new(FileHeader { name: s.name.clone(), header: s.header.clone() });
+        s.spare = std::mem::take(&mut spare);
+        loop {
+            s.spare.extend(returned.try_iter());
+            let msg = match s.next_block() {
+                Ok(Some(block)) => Read::Block { file, header: Arc::clone(&header), block },
+                Ok(None) => break,
+                Err(reason) => Read::Failed(IngestError { path: s.name.clone(), reason }),
+            };
+            let stop = matches!(msg, Read::Failed(_));
+            if tx.send(msg).is_err() || stop {
+                return;
+            }
+        }
+        spare = std::mem::take(&mut s.spare);
+        if tx.send(Read::End { file, sha256: s.sha256() }).is_err() {
+            return;
+        }
+    }
+}
+
+/// The merge of parsed blocks, in file order: global string ids, repeated
+/// ids, counts, and the postings kept.
+struct Merge {
+    plan: Plan,
+    names: Vec<String>,
+    ds: Dataset,
+    /// Data rows read per file.
+    rows_per_file: Vec<u64>,
+    companies: Interner,
+    locations: Interner,
+    skills: HashMap<String, u32>,
+    /// The first row of each id: its digest → file (high 16 bits) and line.
+    first_seen: HashMap<u64, u64>,
+    retain: Retain,
+    /// Bytes of the files, and of the blocks merged so far: the table of
+    /// ids is sized once from them, not grown (and copied) step by step.
+    bytes_total: u64,
+    bytes_merged: u64,
+}
+
+const LINE_BITS: u32 = 48;
+
+impl Merge {
+    fn new(plan: Plan, names: Vec<String>) -> Self {
+        Merge {
+            plan,
+            rows_per_file: vec![0; names.len()],
+            names,
+            ds: Dataset { dedup_window_days: None, ..Dataset::default() },
+            companies: Interner::default(),
+            locations: Interner::default(),
+            skills: HashMap::default(),
+            first_seen: HashMap::default(),
+            retain: Retain::of(plan.keep, None),
+            bytes_total: 0,
+            bytes_merged: 0,
+        }
+    }
+
+    /// What blocks parsed now should keep (at least what the merge keeps).
+    fn retain(&self) -> Retain {
+        self.retain
+    }
+
+    fn chunks(&mut self, chunks: Vec<Result<row::Chunk, IngestError>>) -> Result<(), IngestError> {
+        for c in chunks {
+            self.chunk(c?);
+        }
+        Ok(())
+    }
+
+    fn chunk(&mut self, c: row::Chunk) {
+        if self.bytes_merged == 0 && c.bytes > 0 {
+            // The rows of the whole input, estimated from the first block.
+            let rows = c.accepted.len() as f64 * self.bytes_total as f64 / c.bytes as f64;
+            self.first_seen.reserve((rows * 1.05) as usize);
+        }
+        self.bytes_merged += c.bytes as u64;
+        let ds = &mut self.ds;
         ds.rows_read += c.rows_read;
         ds.rows_rejected += c.rejected;
+        self.rows_per_file[c.file] += c.rows_read;
         for (k, v) in &c.excluded {
             *ds.salaries_excluded.entry(*k).or_default() += v;
         }
-        ds.issues.extend(c.issues.iter().cloned());
-        for (i, p) in c.postings.iter().enumerate() {
-            if let Some(&(fc, fi)) = first_of.get(&(ci as u32, i as u32)) {
-                let first = &chunks[fc as usize];
-                ds.rows_rejected += 1;
-                ds.issues.push(Issue {
-                    file: names[c.file].clone(),
-                    line: c.lines[i],
-                    id: c.ids[i].to_string(),
-                    kind: IssueKind::Rejected,
-                    field: "id".into(),
-                    reason: format!(
-                        "repeats the id first seen at {}:{}",
-                        names[first.file], first.lines[fi as usize]
-                    ),
-                });
-                continue;
+        // Global ids: every skill (a skill's name is the smallest spelling
+        // in any row), companies and locations of kept postings only.
+        let skill: Vec<u32> = c
+            .skills
+            .iter()
+            .map(|(key, display)| {
+                let next = ds.skills.len() as u32;
+                let id = *self.skills.entry(key.clone()).or_insert(next);
+                if id == next {
+                    ds.skills.push(display.clone());
+                } else if *display < ds.skills[id as usize] {
+                    ds.skills[id as usize] = display.clone();
+                }
+                id
+            })
+            .collect();
+        let mut company = vec![u32::MAX; c.companies.names.len()];
+        let mut location = vec![u32::MAX; c.locations.names.len()];
+        let chain = self.plan.window_days.is_some_and(|w| w > 0);
+        let file_bits = (c.file as u64) << LINE_BITS;
+        for (i, a) in c.accepted.iter().enumerate() {
+            match self.first_seen.entry(a.digest) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let (f, line) =
+                        (*first.get() >> LINE_BITS, *first.get() & ((1 << LINE_BITS) - 1));
+                    ds.rows_rejected += 1;
+                    ds.issues.push(Issue {
+                        file: self.names[c.file].clone(),
+                        line: a.line,
+                        id: c.id(i).to_string(),
+                        kind: IssueKind::Rejected,
+                        field: "id".into(),
+                        reason: format!(
+                            "repeats the id first seen at {}:{line}",
+                            self.names[f as usize]
+                        ),
+                    });
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(file_bits | a.line.min((1 << LINE_BITS) - 1));
+                }
             }
-            let start = ds.skill_refs.len() as u32;
-            ds.skill_refs
-                .extend_from_slice(&c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]);
-            let mut q = p.clone();
-            q.skills = (start, ds.skill_refs.len() as u32);
-            q.job = ds.postings.len() as u32;
-            if q.role.is_none() {
-                ds.unclassified += 1;
+            ds.accepted += 1;
+            ds.unclassified += u64::from(a.unclassified);
+            ds.newest_posted = ds.newest_posted.max(Some(a.posted));
+            ds.oldest_posted = Some(ds.oldest_posted.map_or(a.posted, |o| o.min(a.posted)));
+            let kept = a.kept.map(|k| &c.postings[k as usize]);
+            match kept {
+                Some(p) if self.retain.keeps(p.posted, p.closed) => {
+                    let mut q = p.clone();
+                    q.company = p.company.map(|x| {
+                        let slot = &mut company[x as usize];
+                        if *slot == u32::MAX {
+                            *slot = self.companies.get(&c.companies.names[x as usize]);
+                        }
+                        *slot
+                    });
+                    q.location = p.location.map(|x| {
+                        let slot = &mut location[x as usize];
+                        if *slot == u32::MAX {
+                            *slot = self.locations.get(&c.locations.names[x as usize]);
+                        }
+                        *slot
+                    });
+                    let start = ds.skill_refs.len() as u32;
+                    ds.skill_refs.extend(
+                        c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]
+                            .iter()
+                            .map(|&s| skill[s as usize]),
+                    );
+                    q.skills = (start, ds.skill_refs.len() as u32);
+                    ds.postings.push(q);
+                }
+                _ if chain && self.retain.to.is_none_or(|t| a.posted <= t) => {
+                    ds.bridges.push((a.key, a.posted));
+                }
+                _ => {}
             }
-            ds.postings.push(q);
+        }
+        ds.issues.extend(c.issues);
+        // The newest date read may move the first week kept on.
+        let now = Retain::of(self.plan.keep, ds.newest_posted);
+        if now != self.retain {
+            self.retain = now;
+            self.prune();
         }
     }
-    // Sorted by file (in the order given), then line.
-    let order: HashMap<&str, usize> =
-        names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    ds.issues.sort_by(|a, b| {
-        (order[a.file.as_str()], a.line, a.kind).cmp(&(order[b.file.as_str()], b.line, b.kind))
-    });
-    ds.companies = companies.names;
-    ds.locations = locations.names;
-    ds.skills = skill_names;
-    ds
-}
 
-/// Finds repeated ids: for every (chunk, row) whose id already appeared
-/// earlier (in file order), the (chunk, row) of its first appearance.
-///
-/// Sorting 64-bit hashes in parallel is far kinder to the cache than a
-/// million inserts into one hash table; equal hashes are then confirmed by
-/// comparing the ids themselves.
-fn first_occurrences(chunks: &[row::Chunk]) -> HashMap<(u32, u32), (u32, u32)> {
-    use std::hash::BuildHasher;
-    let hasher = rustc_hash::FxBuildHasher;
-    let mut keys: Vec<(u64, u32, u32)> = chunks
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(ci, c)| {
-            c.ids.iter().enumerate().map(move |(i, id)| (hasher.hash_one(id), ci as u32, i as u32))
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let id = |&(_, c, i): &(u64, u32, u32)| chunks[c as usize].ids[i as usize].as_ref();
-    let mut repeats = HashMap::default();
-    for group in keys.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
-        // Within a group, in file order: a row repeats the first earlier row with the same id.
-        for (k, later) in group.iter().enumerate().skip(1) {
-            // The earliest row with the same id is the first occurrence.
-            if let Some(first) = group[..k].iter().find(|e| id(e) == id(later)) {
-                repeats.insert((later.1, later.2), (first.1, first.2));
+    /// Drops the postings no longer kept (linking reposts through them still).
+    fn prune(&mut self) {
+        let ds = &mut self.ds;
+        let chain = self.plan.window_days.is_some_and(|w| w > 0);
+        let mut refs = Vec::with_capacity(ds.skill_refs.len());
+        let retain = self.retain;
+        let bridges = &mut ds.bridges;
+        let skill_refs = &ds.skill_refs;
+        ds.postings.retain_mut(|p| {
+            if !retain.keeps(p.posted, p.closed) {
+                if chain && retain.to.is_none_or(|t| p.posted <= t) {
+                    bridges.push((p.key, p.posted));
+                }
+                return false;
             }
-        }
+            let start = refs.len() as u32;
+            refs.extend_from_slice(&skill_refs[p.skills.0 as usize..p.skills.1 as usize]);
+            p.skills = (start, refs.len() as u32);
+            true
+        });
+        ds.skill_refs = refs;
     }
-    repeats
+
+    fn finish(self, hashes: Vec<String>) -> Result<Dataset, IngestError> {
+        let Merge { plan, names, mut ds, rows_per_file, companies, locations, .. } = self;
+        if let Some(i) = rows_per_file.iter().position(|&n| n == 0) {
+            return Err(IngestError { path: names[i].clone(), reason: "no data rows".into() });
+        }
+        ds.files = names
+            .iter()
+            .zip(hashes)
+            .map(|(path, sha256)| SourceFile { path: path.clone(), sha256 })
+            .collect();
+        ds.companies = companies.names;
+        ds.locations = locations.names;
+        // Sorted by file (in the order given), then line.
+        let order: HashMap<&str, usize> =
+            names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        ds.issues.sort_by(|a, b| {
+            (order[a.file.as_str()], a.line, a.kind).cmp(&(order[b.file.as_str()], b.line, b.kind))
+        });
+        for (i, p) in ds.postings.iter_mut().enumerate() {
+            p.job = i as u32;
+        }
+        if let Some(w) = plan.window_days {
+            jobs::chain(&mut ds, w);
+        }
+        Ok(ds)
+    }
 }
 
 /// A string table: each distinct string gets the next id.

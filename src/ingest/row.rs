@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::NaiveDate;
 
 use super::salary::{self, Exclusion, FxRates};
-use super::{Interner, Issue, IssueKind};
+use super::{Interner, Issue, IssueKind, Retain};
 use crate::model::{Arrangement, Posting, Seniority};
 use crate::roles::{Catalog, seniority_from_title};
 
@@ -56,15 +56,49 @@ impl Col {
 /// Columns whose absence is a file error and whose emptiness rejects a row.
 pub(super) const REQUIRED: &[Col] = &[Col::Id, Col::Title, Col::Company, Col::PostedAt];
 
-/// What one piece of a file produced, with piece-local string ids.
+/// An accepted row as the merge needs it, kept or not: what detects a
+/// repeated id, counts it, and links it into its job.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Accepted {
+    /// Digest of the id ([`id_digest`]).
+    pub(super) digest: u64,
+    pub(super) line: u64,
+    pub(super) posted: NaiveDate,
+    /// The job key ([`super::jobs::job_key`]).
+    pub(super) key: u64,
+    /// Index in [`Chunk::postings`] when kept.
+    pub(super) kept: Option<u32>,
+    pub(super) unclassified: bool,
+}
+
+/// The digest that finds repeated ids: SipHash-1-3 (std's hasher with its
+/// fixed keys), a well-mixed 64-bit digest even for ids that differ in one
+/// digit. Two different ids share one with a probability of about n²/2⁶⁵
+/// among n ids (one in four million for three million ids).
+pub(super) fn id_digest(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// What one block of a file produced, with block-local string ids.
 pub(super) struct Chunk<'a> {
     pub(super) file: usize,
+    /// Bytes of the block.
+    pub(super) bytes: usize,
     name: String,
     catalog: &'a Catalog,
     fx: &'a FxRates,
+    /// Which postings to keep in full (the others are only counted).
+    retain: Retain,
+    /// Every accepted row, in file order.
+    pub(super) accepted: Vec<Accepted>,
+    /// The ids of the accepted rows, one after another (ends in `id_ends`).
+    id_text: String,
+    id_ends: Vec<u32>,
+    /// The postings kept.
     pub(super) postings: Vec<Posting>,
-    pub(super) ids: Vec<Box<str>>,
-    pub(super) lines: Vec<u64>,
     pub(super) skill_refs: Vec<u32>,
     pub(super) companies: Interner,
     pub(super) locations: Interner,
@@ -84,15 +118,24 @@ pub(super) struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    pub(super) fn new(file: usize, name: String, catalog: &'a Catalog, fx: &'a FxRates) -> Self {
+    pub(super) fn new(
+        file: usize,
+        name: String,
+        catalog: &'a Catalog,
+        fx: &'a FxRates,
+        retain: Retain,
+    ) -> Self {
         Chunk {
             file,
+            bytes: 0,
             name,
             catalog,
             fx,
+            retain,
+            accepted: Vec::new(),
+            id_text: String::new(),
+            id_ends: Vec::new(),
             postings: Vec::new(),
-            ids: Vec::new(),
-            lines: Vec::new(),
             skill_refs: Vec::new(),
             companies: Interner::default(),
             locations: Interner::default(),
@@ -107,6 +150,12 @@ impl<'a> Chunk<'a> {
             lower: String::new(),
             key_buf: String::new(),
         }
+    }
+
+    /// The id of the `i`th accepted row.
+    pub(super) fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] as usize };
+        &self.id_text[start..self.id_ends[i] as usize]
     }
 
     fn issue(&mut self, line: u64, id: &str, kind: IssueKind, field: &str, reason: String) {
@@ -222,35 +271,47 @@ impl<'a> Chunk<'a> {
         };
         let company = get(Col::Company);
         let key = super::jobs::job_key_with(&mut self.key_buf, company, title, location_text);
-        let company =
-            (!company.eq_ignore_ascii_case("unknown")).then(|| self.companies.get(company));
-        let location = (!location_text.is_empty()).then(|| self.locations.get(location_text));
+        let kept = self.retain.keeps(posted, closed).then_some(self.postings.len() as u32);
         let start = self.skill_refs.len() as u32;
         for s in f[Col::Skills as usize].split(';') {
             let s = s.trim();
             if s.is_empty() {
                 continue;
             }
+            // Every row's spellings count towards a skill's name, kept or not.
             let sid = self.skill(s);
-            if !self.skill_refs[start as usize..].contains(&sid) {
+            if kept.is_some() && !self.skill_refs[start as usize..].contains(&sid) {
                 self.skill_refs.push(sid);
             }
         }
-        self.postings.push(Posting {
-            role,
-            company,
-            location,
-            arrangement,
-            seniority,
-            salary,
-            skills: (start, self.skill_refs.len() as u32),
+        if kept.is_some() {
+            let company =
+                (!company.eq_ignore_ascii_case("unknown")).then(|| self.companies.get(company));
+            let location = (!location_text.is_empty()).then(|| self.locations.get(location_text));
+            self.postings.push(Posting {
+                role,
+                company,
+                location,
+                arrangement,
+                seniority,
+                salary,
+                skills: (start, self.skill_refs.len() as u32),
+                posted,
+                closed,
+                key,
+                job: 0,
+            });
+        }
+        self.accepted.push(Accepted {
+            digest: id_digest(id),
+            line,
             posted,
-            closed,
             key,
-            job: 0,
+            kept,
+            unclassified: role.is_none(),
         });
-        self.ids.push(id.into());
-        self.lines.push(line);
+        self.id_text.push_str(id);
+        self.id_ends.push(self.id_text.len() as u32);
     }
 
     fn classify(&mut self, title: &str) -> (Option<u16>, Seniority) {

@@ -1,6 +1,9 @@
-//! One input file in memory: read, checked (UTF-8, header), and split into
-//! pieces on record boundaries so that pieces parse in parallel.
+//! One input file as a stream of blocks: read a bounded block at a time,
+//! checked (UTF-8, header) and cut on record boundaries so that blocks parse
+//! in parallel, in any number, to the records and lines one serial reader
+//! gives. Memory follows the block size, not the file.
 
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -8,11 +11,13 @@ use sha2::{Digest, Sha256};
 use super::IngestError;
 use super::row::{COLUMNS, Chunk, Col, REQUIRED};
 use crate::csvlines::{LineCounter, QuoteWalk};
-use crate::ingest::FxRates;
-use crate::roles::Catalog;
 
-/// Bytes per parallel piece; small files are one piece.
-const PIECE_BYTES: usize = 2 << 20;
+/// Bytes per block; a block grows only to hold one record longer than this.
+pub(super) const BLOCK_BYTES: usize = 512 << 10;
+
+/// How far back from a block's end a record boundary is looked for before
+/// the block is grown (records are far shorter; a longer one grows it).
+const TAIL_BYTES: usize = 256 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
@@ -20,155 +25,243 @@ pub(super) enum Format {
     Jsonl,
 }
 
-/// A file's bytes (BOM removed) and what was learnt from its header.
-pub(super) struct Source {
-    pub(super) name: String,
-    raw: Vec<u8>,
-    bom: usize,
-    format: Format,
+/// What a file's header says: where each known column is.
+#[derive(Debug, Clone)]
+pub(super) struct Header {
+    pub(super) format: Format,
     /// CSV: index of each known column in the header.
     columns: [Option<usize>; COLUMNS.len()],
-    header_fields: usize,
-    /// Offset of the first data byte (after the header for CSV).
-    data_start: usize,
+    fields: usize,
 }
 
-/// A byte range of a source with the number of lines before it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Piece {
-    start: usize,
-    end: usize,
+/// Whole records of a file with the number of lines before them.
+#[derive(Debug)]
+pub(super) struct Block {
+    pub(super) bytes: Vec<u8>,
+    pub(super) lines_before: u64,
+}
+
+/// A file being read block by block.
+pub(super) struct Stream<R> {
+    pub(super) name: String,
+    reader: R,
+    block_bytes: usize,
+    /// Bytes read and not yet handed out; they begin on a record boundary.
+    buf: Vec<u8>,
+    /// Offset in the file of `buf[0]`, and newlines before it.
+    offset: u64,
     lines_before: u64,
+    eof: bool,
+    digest: Sha256,
+    pub(super) header: Header,
+    /// The file's size, when known (for estimates only).
+    pub(super) size: u64,
+    /// Buffers of blocks already parsed, to read into again.
+    pub(super) spare: Vec<Vec<u8>>,
 }
 
-impl Source {
-    pub(super) fn read(path: &Path, name: String) -> Result<Source, IngestError> {
+impl Stream<std::fs::File> {
+    /// Opens a file and reads its header.
+    pub(super) fn open(path: &Path, name: String) -> Result<Self, IngestError> {
         let fail = |reason: String| IngestError { path: name.clone(), reason };
-        let shown = name.clone();
         let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
             Some(e) if e == "csv" => Format::Csv,
             Some(e) if e == "jsonl" || e == "ndjson" => Format::Jsonl,
             _ => return Err(fail("unknown file type (expected .csv or .jsonl)".into())),
         };
-        let raw = std::fs::read(path).map_err(|e| fail(format!("cannot read file: {e}")))?;
-        Source::from_bytes(shown, raw, format).map_err(fail)
+        let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read file: {e}")))?;
+        let size = file.metadata().map_or(0, |m| m.len());
+        let mut s = Stream::new(name.clone(), file, format, BLOCK_BYTES).map_err(fail)?;
+        s.size = size;
+        Ok(s)
+    }
+}
+
+impl<R: Read> Stream<R> {
+    /// A stream over `reader`, its header read (CSV).
+    pub(super) fn new(
+        name: String,
+        reader: R,
+        format: Format,
+        block_bytes: usize,
+    ) -> Result<Self, String> {
+        let mut s = Stream {
+            name,
+            reader,
+            block_bytes: block_bytes.max(1),
+            buf: Vec::new(),
+            offset: 0,
+            lines_before: 0,
+            eof: false,
+            digest: Sha256::new(),
+            header: Header { format, columns: [None; COLUMNS.len()], fields: 0 },
+            size: 0,
+            spare: Vec::new(),
+        };
+        // The BOM and, for CSV, the whole header record.
+        s.fill(3)?;
+        if s.buf.starts_with(b"\xEF\xBB\xBF") {
+            s.consume(3);
+        }
+        if format == Format::Csv {
+            s.read_header()?;
+        }
+        Ok(s)
     }
 
-    /// A source from bytes already read.
-    fn from_bytes(name: String, raw: Vec<u8>, format: Format) -> Result<Source, String> {
-        let bom = if raw.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        if let Err(e) = std::str::from_utf8(&raw[bom..]) {
-            let at = bom + e.valid_up_to();
-            let line = 1 + memchr::memchr_iter(b'\n', &raw[..at]).count();
-            return Err(format!("not UTF-8 (line {line}, byte {})", at + 1));
+    /// Reads until `buf` holds at least `len` bytes or the file ends.
+    fn fill(&mut self, len: usize) -> Result<(), String> {
+        while self.buf.len() < len && !self.eof {
+            let start = self.buf.len();
+            let want = (len - start) as u64;
+            self.buf.reserve(len - start);
+            let n = (&mut self.reader)
+                .take(want)
+                .read_to_end(&mut self.buf)
+                .map_err(|e| format!("cannot read file: {e}"))?;
+            self.digest.update(&self.buf[start..]);
+            // `read_to_end` stops short of the limit only at the end of the file.
+            self.eof = (n as u64) < want;
         }
-        let mut src = Source {
-            name,
-            raw,
-            bom,
-            format,
-            columns: [None; COLUMNS.len()],
-            header_fields: 0,
-            data_start: bom,
-        };
-        if format == Format::Csv {
-            src.read_header()?;
+        Ok(())
+    }
+
+    /// Takes the first `n` bytes of `buf`, counting their lines; the rest
+    /// moves to a spare buffer when there is one.
+    fn consume(&mut self, n: usize) -> Vec<u8> {
+        let mut rest = self.spare.pop().unwrap_or_default();
+        rest.clear();
+        rest.extend_from_slice(&self.buf[n..]);
+        self.buf.truncate(n);
+        let head = std::mem::replace(&mut self.buf, rest);
+        self.offset += n as u64;
+        self.lines_before += memchr::memchr_iter(b'\n', &head).count() as u64;
+        head
+    }
+
+    /// The end of the last whole record in `buf`, if one ends there.
+    fn last_boundary(&self) -> Option<usize> {
+        let buf = &self.buf;
+        match self.header.format {
+            Format::Jsonl => memchr::memrchr(b'\n', buf).map(|i| i + 1),
+            Format::Csv => {
+                // `buf` starts on a record boundary, outside quotes.
+                let mut quotes = QuoteWalk::new(buf, 0);
+                let tail = buf.len().saturating_sub(TAIL_BYTES);
+                let mut last = None;
+                for nl in memchr::memchr_iter(b'\n', &buf[tail..]) {
+                    if !quotes.inside_at(tail + nl) {
+                        last = Some(tail + nl + 1);
+                    }
+                }
+                last
+            }
         }
-        Ok(src)
+    }
+
+    /// Checks that `bytes` (starting at `buf[0]`) are UTF-8.
+    fn check_utf8(&self, bytes: &[u8]) -> Result<(), String> {
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let at = e.valid_up_to();
+            let line =
+                self.lines_before + 1 + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+            return Err(format!("not UTF-8 (line {line}, byte {})", self.offset + at as u64 + 1));
+        }
+        Ok(())
     }
 
     fn read_header(&mut self) -> Result<(), String> {
+        // Enough bytes for the header record (it ends at the first boundary).
+        let mut want = self.block_bytes.min(64 << 10);
+        let end = loop {
+            self.fill(want)?;
+            let end = QuoteWalk::new(&self.buf, 0).boundary_after(0);
+            if end < self.buf.len() || self.eof {
+                break end;
+            }
+            want = self.buf.len() * 2;
+        };
+        self.check_utf8(&self.buf[..end])?;
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .from_reader(&self.raw[self.bom..]);
+            .from_reader(&self.buf[..end]);
         let header = rdr.headers().map_err(|e| format!("cannot read the header: {e}"))?.clone();
         let header_end = rdr.position().byte() as usize;
         drop(rdr);
         for (i, h) in header.iter().enumerate() {
             let h = h.trim().to_ascii_lowercase();
             if let Some(c) = COLUMNS.iter().position(|c| *c == h) {
-                self.columns[c].get_or_insert(i);
+                self.header.columns[c].get_or_insert(i);
             }
         }
         let missing: Vec<&str> = REQUIRED
             .iter()
-            .filter(|c| self.columns[**c as usize].is_none())
+            .filter(|c| self.header.columns[**c as usize].is_none())
             .map(|c| c.name())
             .collect();
         if !missing.is_empty() {
             let s = if missing.len() > 1 { "s" } else { "" };
             return Err(format!("missing required column{s} {}", missing.join(", ")));
         }
-        self.header_fields = header.len();
-        self.data_start = self.bom + header_end;
+        self.header.fields = header.len();
+        self.consume(header_end);
         Ok(())
     }
 
-    /// Splits the data into pieces that end on record boundaries (never
-    /// inside a quoted CSV field).
-    pub(super) fn split(&self) -> Vec<Piece> {
-        self.split_every(PIECE_BYTES)
-    }
-
-    /// [`Source::split`] with pieces of about `piece_bytes` bytes.
-    fn split_every(&self, piece_bytes: usize) -> Vec<Piece> {
-        let raw = &self.raw;
-        let end = raw.len();
-        let mut quotes = QuoteWalk::new(raw, self.data_start);
-        let mut pieces = Vec::new();
-        let mut start = self.data_start;
-        let mut lines_before = memchr::memchr_iter(b'\n', &raw[..start]).count() as u64;
-        while start < end {
-            let target = start.saturating_add(piece_bytes.max(1)).min(end);
-            let cut = if target == end {
-                end
-            } else {
-                match self.format {
-                    Format::Csv => quotes.boundary_after(target),
-                    Format::Jsonl => {
-                        memchr::memchr(b'\n', &raw[target..]).map_or(end, |i| target + i + 1)
-                    }
-                }
-            };
-            pieces.push(Piece { start, end: cut, lines_before });
-            lines_before += memchr::memchr_iter(b'\n', &raw[start..cut]).count() as u64;
-            start = cut;
+    /// The next block of whole records, `None` at the end of the file.
+    pub(super) fn next_block(&mut self) -> Result<Option<Block>, String> {
+        let mut want = self.block_bytes;
+        let cut = loop {
+            self.fill(want)?;
+            if self.eof {
+                break self.buf.len();
+            }
+            match self.last_boundary() {
+                Some(cut) => break cut,
+                // One record longer than the block: read on.
+                None => want = self.buf.len() * 2,
+            }
+        };
+        if cut == 0 {
+            return Ok(None);
         }
-        pieces
+        self.check_utf8(&self.buf[..cut])?;
+        let lines_before = self.lines_before;
+        let bytes = self.consume(cut);
+        Ok(Some(Block { bytes, lines_before }))
     }
 
-    pub(super) fn parse_piece<'a>(
-        &self,
-        file: usize,
-        piece: Piece,
-        catalog: &'a Catalog,
-        fx: &'a FxRates,
-    ) -> Result<Chunk<'a>, IngestError> {
-        let mut chunk = Chunk::new(file, self.name.clone(), catalog, fx);
-        let bytes = &self.raw[piece.start..piece.end];
+    /// SHA-256 of every byte of the file, once it has been read to the end.
+    pub(super) fn sha256(self) -> String {
+        debug_assert!(self.eof && self.buf.is_empty());
+        crate::model::hex(&self.digest.finalize())
+    }
+}
+
+impl Header {
+    /// Parses a block's records into `chunk`.
+    pub(super) fn parse(&self, block: &Block, chunk: &mut Chunk) -> Result<(), String> {
+        chunk.bytes = block.bytes.len();
         match self.format {
-            Format::Csv => self.parse_csv(bytes, piece.lines_before, &mut chunk)?,
-            Format::Jsonl => parse_jsonl(bytes, piece.lines_before, &mut chunk),
+            Format::Csv => self.parse_csv(&block.bytes, block.lines_before, chunk),
+            Format::Jsonl => {
+                parse_jsonl(&block.bytes, block.lines_before, chunk);
+                Ok(())
+            }
         }
-        Ok(chunk)
     }
 
-    fn parse_csv(
-        &self,
-        bytes: &[u8],
-        lines_before: u64,
-        chunk: &mut Chunk,
-    ) -> Result<(), IngestError> {
-        self.csv_records(bytes, lines_before, |line, rec| {
+    fn parse_csv(&self, bytes: &[u8], lines_before: u64, chunk: &mut Chunk) -> Result<(), String> {
+        csv_records(bytes, lines_before, |line, rec| {
             if rec.len() == 1 && rec[0].trim().is_empty() {
                 return;
             }
-            if rec.len() != self.header_fields {
+            if rec.len() != self.fields {
                 chunk.reject_shape(
                     line,
                     self.columns[Col::Id as usize].and_then(|i| rec.get(i)).unwrap_or(""),
-                    format!("row has {} fields, the header has {}", rec.len(), self.header_fields),
+                    format!("row has {} fields, the header has {}", rec.len(), self.fields),
                 );
                 return;
             }
@@ -179,33 +272,25 @@ impl Source {
             chunk.process(line, &fields);
         })
     }
+}
 
-    /// Every CSV record of a piece with the physical line it starts on.
-    fn csv_records(
-        &self,
-        bytes: &[u8],
-        lines_before: u64,
-        mut each: impl FnMut(u64, &csv::StringRecord),
-    ) -> Result<(), IngestError> {
-        let mut rdr =
-            csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        let lines = LineCounter::new(bytes, lines_before + 1);
-        let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(false) => return Ok(()),
-                Ok(true) => {}
-                Err(e) => {
-                    return Err(IngestError { path: self.name.clone(), reason: e.to_string() });
-                }
-            }
-            let line = rec.position().map_or(lines_before + 1, |p| lines.record_line(p));
-            each(line, &rec);
+/// Every CSV record of a block with the physical line it starts on.
+fn csv_records(
+    bytes: &[u8],
+    lines_before: u64,
+    mut each: impl FnMut(u64, &csv::StringRecord),
+) -> Result<(), String> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let lines = LineCounter::new(bytes, lines_before + 1);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => return Err(e.to_string()),
         }
-    }
-
-    pub(super) fn sha256(&self) -> String {
-        crate::model::hex(&Sha256::digest(&self.raw))
+        let line = rec.position().map_or(lines_before + 1, |p| lines.record_line(p));
+        each(line, &rec);
     }
 }
 
@@ -327,24 +412,52 @@ mod tests {
             })
     }
 
-    fn records_of(src: &Source, pieces: &[Piece]) -> Vec<(u64, Vec<String>)> {
-        let mut out = Vec::new();
-        for p in pieces {
-            src.csv_records(&src.raw[p.start..p.end], p.lines_before, |line, rec| {
+    /// A reader that hands out at most `step` bytes per call, as a pipe or
+    /// a slow disk may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// Every record of a file read as a stream of blocks of about `block`
+    /// bytes, and the blocks' bytes joined again.
+    fn streamed(bytes: &[u8], block: usize, step: usize) -> (Vec<(u64, Vec<String>)>, Vec<u8>) {
+        let reader = Trickle { bytes, step };
+        let mut s = Stream::new("t.csv".into(), reader, Format::Csv, block).unwrap();
+        let (mut out, mut joined) = (Vec::new(), Vec::new());
+        while let Some(b) = s.next_block().unwrap() {
+            assert!(!b.bytes.is_empty());
+            csv_records(&b.bytes, b.lines_before, |line, rec| {
                 out.push((line, rec.iter().map(str::to_string).collect()));
             })
             .unwrap();
+            joined.extend_from_slice(&b.bytes);
         }
-        out
+        assert_eq!(s.sha256(), crate::model::hex(&Sha256::digest(bytes)));
+        (out, joined)
     }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
-        /// However the file is cut, the pieces give the records and lines
-        /// that one serial csv reader gives, and those are the ones written.
+        /// However the file is cut into blocks and however the reads come,
+        /// the blocks give the records and lines that one serial csv reader
+        /// gives, and those are the ones written.
         #[test]
-        fn pieces_read_as_one_serial_reader((bytes, want) in csv_file(), piece in 1usize..48) {
+        fn blocks_read_as_one_serial_reader(
+            (bytes, want) in csv_file(),
+            block in 1usize..48,
+            step in 1usize..64,
+        ) {
             // The serial reader agrees with what was written (values; lines come from the file).
             let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
             let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(body);
@@ -355,15 +468,12 @@ mod tests {
             let values: Vec<Vec<String>> = want.iter().map(|w| w.1.clone()).collect();
             prop_assert_eq!(&serial, &values);
 
-            let src = Source::from_bytes("t.csv".into(), bytes.clone(), Format::Csv).unwrap();
-            let whole = records_of(&src, &src.split_every(usize::MAX));
+            let (whole, _) = streamed(&bytes, 1 << 30, 1 << 30);
             prop_assert_eq!(&whole, &want);
-            let pieces = src.split_every(piece);
-            // The pieces cover the data, in order, without gaps.
-            prop_assert_eq!(pieces.first().map(|p| p.start), Some(src.data_start));
-            prop_assert!(pieces.windows(2).all(|w| w[0].end == w[1].start));
-            prop_assert_eq!(pieces.last().map(|p| p.end), Some(bytes.len()));
-            prop_assert_eq!(&records_of(&src, &pieces), &want);
+            let (got, joined) = streamed(&bytes, block, step);
+            prop_assert_eq!(&got, &want);
+            // The blocks are the file's data, in order, without gaps.
+            prop_assert!(bytes.ends_with(&joined));
         }
     }
 
@@ -374,11 +484,10 @@ mod tests {
         for i in 2..40 {
             text.push_str(&format!("{i},MLOps Engineer,\"New York,\nNY\",2026-11-02\n"));
         }
-        let src = Source::from_bytes("t.csv".into(), text.into_bytes(), Format::Csv).unwrap();
-        for piece in [1, 5, 16, 100] {
-            let got = records_of(&src, &src.split_every(piece));
-            assert_eq!(got.len(), 39, "pieces of {piece} bytes");
-            assert!(got.iter().all(|r| r.1.len() == 4), "pieces of {piece} bytes");
+        for block in [1, 5, 16, 100] {
+            let (got, _) = streamed(text.as_bytes(), block, 7);
+            assert_eq!(got.len(), 39, "blocks of {block} bytes");
+            assert!(got.iter().all(|r| r.1.len() == 4), "blocks of {block} bytes");
             assert_eq!(got[38].0, 2 + 2 * 38 - 1);
         }
     }
