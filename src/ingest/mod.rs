@@ -282,10 +282,22 @@ pub fn load_with(
     fx: &FxRates,
     plan: &Plan,
 ) -> Result<Dataset, IngestError> {
+    load_blocks(files, display, catalog, fx, plan, source::BLOCK_BYTES)
+}
+
+/// [`load_with`] with blocks of about `block_bytes` bytes.
+fn load_blocks(
+    files: &[PathBuf],
+    display: impl Fn(&Path) -> String,
+    catalog: &Catalog,
+    fx: &FxRates,
+    plan: &Plan,
+    block_bytes: usize,
+) -> Result<Dataset, IngestError> {
     // Every file is opened and its header read before a row is parsed, so a
     // missing file or a bad header is named before any work.
     let streams: Vec<Stream<File>> =
-        files.iter().map(|p| Stream::open(p, display(p))).collect::<Result<_, _>>()?;
+        files.iter().map(|p| Stream::open(p, display(p), block_bytes)).collect::<Result<_, _>>()?;
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let mut merge = Merge::new(*plan, names);
     merge.bytes_total = streams.iter().map(|s| s.size).sum();
@@ -586,6 +598,9 @@ impl Merge {
         Ok(ds)
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// A string table: each distinct string gets the next id.
 #[derive(Debug, Default, Clone)]

@@ -62,7 +62,7 @@ pub(super) struct Stream<R> {
 
 impl Stream<std::fs::File> {
     /// Opens a file and reads its header.
-    pub(super) fn open(path: &Path, name: String) -> Result<Self, IngestError> {
+    pub(super) fn open(path: &Path, name: String, block_bytes: usize) -> Result<Self, IngestError> {
         let fail = |reason: String| IngestError { path: name.clone(), reason };
         let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
             Some(e) if e == "csv" => Format::Csv,
@@ -71,7 +71,7 @@ impl Stream<std::fs::File> {
         };
         let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read file: {e}")))?;
         let size = file.metadata().map_or(0, |m| m.len());
-        let mut s = Stream::new(name.clone(), file, format, BLOCK_BYTES).map_err(fail)?;
+        let mut s = Stream::new(name.clone(), file, format, block_bytes).map_err(fail)?;
         s.size = size;
         Ok(s)
     }
