@@ -202,7 +202,8 @@ pub struct Posting {
     /// Date the posting closed, `None` while open.
     pub closed: Option<NaiveDate>,
     /// Its job's identity: a hash of the normalised company, title and
-    /// location (`crate::ingest::jobs`).
+    /// location (`crate::ingest::jobs`); 0 when read with reposts not
+    /// chained (`window_days = 0`).
     pub key: u64,
     /// The job it belongs to (an index; reposts share one). Every posting is
     /// its own job until `crate::ingest::jobs::chain` says otherwise.

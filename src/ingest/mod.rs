@@ -303,6 +303,10 @@ fn load_blocks(
     merge.bytes_total = streams.iter().map(|s| s.size).sum();
     let batch = rayon::current_num_threads().max(1) * BLOCKS_PER_THREAD;
     let (tx, rx) = mpsc::sync_channel::<Read>(batch);
+    let titles = row::Titles::new();
+    // Job keys are computed unless no posting is kept or reposts are known
+    // not to be chained.
+    let chain = plan.window_days != Some(0) && plan.keep != Keep::Nothing;
     // Parsed blocks' buffers go back to the reading thread to be read into again.
     let (give_back, returned) = mpsc::channel::<Vec<u8>>();
     let mut hashes = vec![String::new(); files.len()];
@@ -330,8 +334,9 @@ fn load_blocks(
                     blocks
                         .into_par_iter()
                         .map(|(file, header, block)| {
+                            let name = header.name.clone();
                             let mut chunk =
-                                row::Chunk::new(file, header.name.clone(), catalog, fx, retain);
+                                row::Chunk::new(file, name, catalog, fx, &titles, retain, chain);
                             let parsed = header.header.parse(&block, &mut chunk);
                             let _ = give_back.send(block.bytes);
                             parsed.map_err(|reason| IngestError {

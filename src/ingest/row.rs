@@ -1,6 +1,8 @@
 //! Validation of one row: the rules of spec section 2 applied to the text of
 //! each column, producing a [`Posting`] or an [`Issue`].
 
+use std::sync::Mutex;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::NaiveDate;
@@ -82,6 +84,43 @@ pub(super) fn id_digest(id: &str) -> u64 {
     h.finish()
 }
 
+/// A title's role and seniority.
+type Class = (Option<u16>, Seniority);
+
+/// Titles classified so far, shared by the blocks of one read: a file has
+/// far fewer distinct titles than rows (25,000 in a million generated
+/// postings), and each is classified once rather than once per block. It
+/// stops growing at [`Titles::MAX`] titles, so that memory does not follow
+/// a file of ever new titles.
+pub(super) struct Titles {
+    shards: Vec<Mutex<HashMap<String, Class>>>,
+}
+
+impl Titles {
+    const SHARDS: usize = 64;
+    const MAX: usize = 200_000;
+
+    pub(super) fn new() -> Self {
+        Titles { shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect() }
+    }
+
+    fn get_or(&self, title: &str, classify: impl FnOnce() -> Class) -> Class {
+        use std::hash::BuildHasher;
+        let h = rustc_hash::FxBuildHasher.hash_one(title) as usize;
+        let shard = &self.shards[(h >> 7) % Self::SHARDS];
+        let lock = || shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&hit) = lock().get(title) {
+            return hit;
+        }
+        let class = classify();
+        let mut map = lock();
+        if map.len() < Self::MAX / Self::SHARDS {
+            map.insert(title.to_string(), class);
+        }
+        class
+    }
+}
+
 /// What one block of a file produced, with block-local string ids.
 pub(super) struct Chunk<'a> {
     pub(super) file: usize,
@@ -107,7 +146,9 @@ pub(super) struct Chunk<'a> {
     skill_by_key: HashMap<String, u32>,
     /// Lower-cased spelling as written → local skill id.
     skill_by_spelling: HashMap<String, u32>,
-    titles: HashMap<String, (Option<u16>, Seniority)>,
+    titles: &'a Titles,
+    /// Whether reposts are chained (else no job key is computed).
+    chain: bool,
     pub(super) issues: Vec<Issue>,
     pub(super) rows_read: u64,
     pub(super) rejected: u64,
@@ -123,7 +164,9 @@ impl<'a> Chunk<'a> {
         name: String,
         catalog: &'a Catalog,
         fx: &'a FxRates,
+        titles: &'a Titles,
         retain: Retain,
+        chain: bool,
     ) -> Self {
         Chunk {
             file,
@@ -142,7 +185,8 @@ impl<'a> Chunk<'a> {
             skills: Vec::new(),
             skill_by_key: HashMap::default(),
             skill_by_spelling: HashMap::default(),
-            titles: HashMap::default(),
+            titles,
+            chain,
             issues: Vec::new(),
             rows_read: 0,
             rejected: 0,
@@ -270,7 +314,11 @@ impl<'a> Chunk<'a> {
             }
         };
         let company = get(Col::Company);
-        let key = super::jobs::job_key_with(&mut self.key_buf, company, title, location_text);
+        let key = if self.chain {
+            super::jobs::job_key_with(&mut self.key_buf, company, title, location_text)
+        } else {
+            0
+        };
         let kept = self.retain.keeps(posted, closed).then_some(self.postings.len() as u32);
         let start = self.skill_refs.len() as u32;
         for s in f[Col::Skills as usize].split(';') {
@@ -315,12 +363,8 @@ impl<'a> Chunk<'a> {
     }
 
     fn classify(&mut self, title: &str) -> (Option<u16>, Seniority) {
-        if let Some(&hit) = self.titles.get(title) {
-            return hit;
-        }
-        let hit = (self.catalog.classify_title(title), seniority_from_title(title));
-        self.titles.insert(title.to_string(), hit);
-        hit
+        let catalog = self.catalog;
+        self.titles.get_or(title, || (catalog.classify_title(title), seniority_from_title(title)))
     }
 
     /// Local id of a skill as written: aliases and case variants share one id.
