@@ -42,10 +42,10 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
 /// week (`None` when it was not open in the role, or had no salary).
 pub type Pair = (Option<f64>, Option<f64>);
 
-/// Medians of resamples by counting: values are sorted once, a resample
-/// only counts how often each rank was drawn, and its median is read off
-/// the cumulative counts (the same number `median` gives for the drawn
-/// values, several times faster than selecting among them).
+/// Draws of a resample counted by rank: values are sorted once, a resample
+/// only counts how often each rank was drawn, and its order statistics are
+/// read off the cumulative counts (the numbers `median` gives for the drawn
+/// values, without selecting among them).
 struct RankCounts {
     sorted: Vec<f64>,
     counts: Vec<u32>,
@@ -63,31 +63,131 @@ impl RankCounts {
         self.drawn += 1;
     }
 
-    /// The median of what was drawn, linear between the two middle values
-    /// for an even count; then forgets the draws.
-    fn take_median(&mut self) -> Option<f64> {
-        let n = self.drawn;
-        if n == 0 {
+    /// The median of a resample of `total` draws of which `below` fell
+    /// below these ranks and `self.drawn` among them: `None` when the
+    /// middle draws are not among them.
+    fn median_of(&self, below: usize, total: usize) -> Option<f64> {
+        let (lo_at, hi_at) = ((total.checked_sub(1)?) / 2, total / 2);
+        if lo_at < below || hi_at >= below + self.drawn {
             return None;
         }
-        let (lo_at, hi_at) = ((n - 1) / 2, n / 2);
+        let (lo_at, hi_at) = (lo_at - below, hi_at - below);
         let (mut lo, mut seen) = (None, 0usize);
-        let mut out = None;
-        for (rank, c) in self.counts.iter_mut().enumerate() {
-            if *c == 0 {
-                continue;
-            }
-            seen += *c as usize;
-            *c = 0;
+        for (rank, &c) in self.counts.iter().enumerate() {
+            seen += c as usize;
             if lo.is_none() && seen > lo_at {
                 lo = Some(self.sorted[rank]);
             }
-            if out.is_none() && seen > hi_at {
-                out = Some(self.sorted[rank]);
+            if seen > hi_at {
+                return percentile(&[lo?, self.sorted[rank]], 0.5);
             }
         }
+        None
+    }
+
+    /// The median of the draws counted, then forgets them.
+    fn take_median(&mut self) -> Option<f64> {
+        let m = self.median_of(0, self.drawn);
+        self.clear();
+        m
+    }
+
+    fn clear(&mut self) {
+        self.counts.fill(0);
         self.drawn = 0;
-        percentile(&[lo?, out?], 0.5)
+    }
+}
+
+/// fastrand's generator behind `rand_core`'s interface, for `rand_distr`'s
+/// binomial sampler.
+struct Draws(fastrand::Rng);
+
+impl rand_core::RngCore for Draws {
+    fn next_u32(&mut self) -> u32 {
+        self.0.u32(..)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.u64(..)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill(dest);
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.0.fill(dest);
+        Ok(())
+    }
+}
+
+impl Draws {
+    fn with_seed(seed: u64) -> Self {
+        Draws(fastrand::Rng::with_seed(seed))
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.0.usize(..n)
+    }
+
+    /// How many of `n` draws land in a part holding `part` of `whole`
+    /// equally likely outcomes: an exact binomial draw (rand_distr's BTPE).
+    fn binomial(&mut self, n: usize, part: usize, whole: usize) -> usize {
+        use rand_distr::Distribution;
+        if n == 0 || part == 0 {
+            return 0;
+        }
+        if part >= whole {
+            return n;
+        }
+        let p = part as f64 / whole as f64;
+        let d = rand_distr::Binomial::new(n as u64, p).expect("0 < p < 1");
+        d.sample(self) as usize
+    }
+}
+
+/// How far either side of the median, in √n ranks, a resample's median is
+/// looked for: its middle draws fall outside with a probability under 10⁻⁶
+/// (5 standard deviations of the count of draws below).
+const SPREAD: f64 = 2.5;
+
+/// The ranks around the median of `n` sorted values that a resample's
+/// median almost always comes from ([`SPREAD`]). Only draws inside are
+/// drawn one by one; how many fall below and above is one binomial draw each.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    lo: usize,
+    hi: usize,
+}
+
+/// Where a rank lies against a [`Window`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// No value in this week.
+    Absent,
+    Below,
+    Inside,
+    Above,
+}
+
+impl Window {
+    fn around_median(n: usize, spread: f64) -> Self {
+        let half = (spread * (n as f64).sqrt()).ceil() as usize + 4;
+        let mid = n / 2;
+        Window { lo: mid.saturating_sub(half), hi: (mid + half + 1).min(n) }
+    }
+
+    fn part(self, rank: Option<u32>) -> Part {
+        match rank.map(|r| r as usize) {
+            None => Part::Absent,
+            Some(r) if r < self.lo => Part::Below,
+            Some(r) if r < self.hi => Part::Inside,
+            Some(_) => Part::Above,
+        }
+    }
+
+    fn counts(self, sorted: &[f64]) -> RankCounts {
+        RankCounts::new(sorted[self.lo..self.hi].to_vec())
     }
 }
 
@@ -107,6 +207,20 @@ fn ranked(values: &[Option<f64>]) -> (Vec<f64>, Vec<Option<u32>>) {
     (sorted, ranks)
 }
 
+/// The jobs of one stratum that lie in the same parts of both weeks.
+struct Class {
+    prev: Part,
+    cur: Part,
+    jobs: Vec<u32>,
+}
+
+impl Class {
+    /// Whether its draws are needed one by one for a median.
+    fn drawn_one_by_one(&self) -> bool {
+        self.prev == Part::Inside || self.cur == Part::Inside
+    }
+}
+
 /// The 95 % interval of `median(this week) − median(last week)` by a paired
 /// bootstrap over the jobs open in either week: a job drawn counts in both
 /// weeks, with its values there. `None` when either week has no salaried job.
@@ -115,7 +229,23 @@ fn ranked(values: &[Option<f64>]) -> (Vec<f64>, Vec<Option<u32>>) {
 /// jobs in a week wander, which widens the interval: in simulations of
 /// overlapping weeks with no true change it then called 1.7 % of weeks
 /// significant instead of about 5 %. The strata keep those counts.
+///
+/// Each resample is drawn exactly as if every job were drawn one by one,
+/// but only the draws near each week's median are: within a stratum, how
+/// many draws land in each class of jobs (below, near or above the median
+/// in each week) is one multinomial draw, and the draws of a class are
+/// equally likely to be any of its jobs. When a resample's middle falls
+/// outside the window (under once in a million), the rest of its draws
+/// are made too.
 pub fn paired_median_change(jobs: &[Pair], seed: u64) -> Option<(f64, f64)> {
+    let mut diffs = paired_draws(jobs, seed, RESAMPLES, SPREAD)?;
+    diffs.sort_by(f64::total_cmp);
+    Some((percentile(&diffs, 0.025)?, percentile(&diffs, 0.975)?))
+}
+
+/// The medians' changes of `resamples` resamples of [`paired_median_change`],
+/// in draw order, with the window of [`Window::around_median`]'s `spread`.
+fn paired_draws(jobs: &[Pair], seed: u64, resamples: usize, spread: f64) -> Option<Vec<f64>> {
     if !jobs.iter().any(|j| j.0.is_some()) || !jobs.iter().any(|j| j.1.is_some()) {
         return None;
     }
@@ -125,39 +255,94 @@ pub fn paired_median_change(jobs: &[Pair], seed: u64) -> Option<(f64, f64)> {
     jobs.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(key(a.1).total_cmp(&key(b.1))));
     let (prev_sorted, prev_rank) = ranked(&jobs.iter().map(|j| j.0).collect::<Vec<_>>());
     let (cur_sorted, cur_rank) = ranked(&jobs.iter().map(|j| j.1).collect::<Vec<_>>());
-    let (mut prev, mut cur) = (RankCounts::new(prev_sorted), RankCounts::new(cur_sorted));
+    let (n_prev, n_cur) = (prev_sorted.len(), cur_sorted.len());
+    let (wp, wc) = (Window::around_median(n_prev, spread), Window::around_median(n_cur, spread));
     // Resampled within three strata (open last week only, this week only,
     // both), each keeping its size: every resample has as many jobs in each
     // week as the weeks had, and a job open in both weeks is one draw for both.
-    let strata: Vec<Vec<usize>> = [(true, false), (false, true), (true, true)]
+    let strata: Vec<Vec<Class>> = [(true, false), (false, true), (true, true)]
         .iter()
         .map(|&(p, c)| {
-            (0..jobs.len())
-                .filter(|&j| prev_rank[j].is_some() == p && cur_rank[j].is_some() == c)
-                .collect()
+            let mut classes: Vec<Class> = Vec::new();
+            for j in 0..jobs.len() {
+                if prev_rank[j].is_some() != p || cur_rank[j].is_some() != c {
+                    continue;
+                }
+                let (pp, cp) = (wp.part(prev_rank[j]), wc.part(cur_rank[j]));
+                match classes.iter_mut().find(|k| (k.prev, k.cur) == (pp, cp)) {
+                    Some(k) => k.jobs.push(j as u32),
+                    None => classes.push(Class { prev: pp, cur: cp, jobs: vec![j as u32] }),
+                }
+            }
+            classes.sort_by_key(|k| (k.prev, k.cur));
+            classes
         })
         .collect();
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut diffs = Vec::with_capacity(RESAMPLES);
-    while diffs.len() < RESAMPLES {
-        for stratum in strata.iter().filter(|s| !s.is_empty()) {
-            for _ in 0..stratum.len() {
-                let j = stratum[rng.usize(..stratum.len())];
-                if let Some(r) = prev_rank[j] {
-                    prev.add(r as usize);
+    let (mut prev_in, mut cur_in) = (wp.counts(&prev_sorted), wc.counts(&cur_sorted));
+    let mut rng = Draws::with_seed(seed);
+    let mut picks: Vec<u32> = Vec::new();
+    let mut deferred: Vec<(usize, usize, usize)> = Vec::new();
+    let mut diffs = Vec::with_capacity(resamples);
+    while diffs.len() < resamples {
+        picks.clear();
+        deferred.clear();
+        let (mut prev_below, mut cur_below) = (0, 0);
+        for (s, classes) in strata.iter().enumerate() {
+            // A multinomial draw: the stratum's draws shared out class by class.
+            let mut left = classes.iter().map(|k| k.jobs.len()).sum::<usize>();
+            let mut draws = left;
+            for (i, class) in classes.iter().enumerate() {
+                let size = class.jobs.len();
+                let k = rng.binomial(draws, size, left);
+                (draws, left) = (draws - k, left - size);
+                prev_below += if class.prev == Part::Below { k } else { 0 };
+                cur_below += if class.cur == Part::Below { k } else { 0 };
+                if !class.drawn_one_by_one() {
+                    deferred.push((s, i, k));
+                    continue;
                 }
-                if let Some(r) = cur_rank[j] {
-                    cur.add(r as usize);
+                for _ in 0..k {
+                    let j = class.jobs[rng.below(size)];
+                    picks.push(j);
+                    if class.prev == Part::Inside {
+                        prev_in.add(
+                            prev_rank[j as usize].expect("inside has a rank") as usize - wp.lo,
+                        );
+                    }
+                    if class.cur == Part::Inside {
+                        cur_in
+                            .add(cur_rank[j as usize].expect("inside has a rank") as usize - wc.lo);
+                    }
                 }
             }
         }
-        // A resample with no salaried job in one week has no change; draw again.
-        if let (Some(p), Some(c)) = (prev.take_median(), cur.take_median()) {
-            diffs.push(c - p);
-        }
+        let medians = (prev_in.median_of(prev_below, n_prev), cur_in.median_of(cur_below, n_cur));
+        prev_in.clear();
+        cur_in.clear();
+        let (p, c) = match medians {
+            (Some(p), Some(c)) => (p, c),
+            // The middle of a week fell outside its window: draw the rest.
+            _ => {
+                for &(s, i, k) in &deferred {
+                    let class = &strata[s][i].jobs;
+                    picks.extend((0..k).map(|_| class[rng.below(class.len())]));
+                }
+                let mut prev = RankCounts::new(prev_sorted.clone());
+                let mut cur = RankCounts::new(cur_sorted.clone());
+                for &j in &picks {
+                    if let Some(r) = prev_rank[j as usize] {
+                        prev.add(r as usize);
+                    }
+                    if let Some(r) = cur_rank[j as usize] {
+                        cur.add(r as usize);
+                    }
+                }
+                (prev.take_median()?, cur.take_median()?)
+            }
+        };
+        diffs.push(c - p);
     }
-    diffs.sort_by(f64::total_cmp);
-    Some((percentile(&diffs, 0.025)?, percentile(&diffs, 0.975)?))
+    Some(diffs)
 }
 
 /// The weighted median: the smallest value at which the cumulative weight
@@ -215,22 +400,48 @@ pub fn mix_adjusted_pct(prev: &[(f64, Seniority)], cur: &[(f64, Seniority)]) -> 
 /// Medians of [`RESAMPLES`] bootstrap resamples of a role's salary points,
 /// in draw order (a pair of roles reads them side by side); empty for no
 /// points. The points are sorted first, so the draws do not depend on their
-/// order.
+/// order. As in [`paired_median_change`], only the draws near the median
+/// are made one by one; how many fall below and above are binomial draws.
 pub fn bootstrap_medians(points: &[f64], seed: u64) -> Vec<f64> {
+    medians(points, seed, RESAMPLES, SPREAD)
+}
+
+/// [`bootstrap_medians`] with `resamples` resamples and a window of `spread`.
+fn medians(points: &[f64], seed: u64, resamples: usize, spread: f64) -> Vec<f64> {
     if points.is_empty() {
         return Vec::new();
     }
     let mut sorted = points.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let mut counts = RankCounts::new(sorted);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    (0..RESAMPLES)
+    let w = Window::around_median(n, spread);
+    let mut inside = w.counts(&sorted);
+    let mut rng = Draws::with_seed(seed);
+    (0..resamples)
         .map(|_| {
-            for _ in 0..n {
-                counts.add(rng.usize(..n));
+            let below = rng.binomial(n, w.lo, n);
+            let above = rng.binomial(n - below, n - w.hi, n - w.lo);
+            for _ in 0..n - below - above {
+                inside.add(rng.below(w.hi - w.lo));
             }
-            counts.take_median().expect("a resample of points has points")
+            let median = inside.median_of(below, n).unwrap_or_else(|| {
+                // The middle fell outside the window: draw the rest.
+                let mut all = RankCounts::new(sorted.clone());
+                for (rank, &c) in inside.counts.iter().enumerate() {
+                    for _ in 0..c {
+                        all.add(w.lo + rank);
+                    }
+                }
+                for _ in 0..below {
+                    all.add(rng.below(w.lo));
+                }
+                for _ in 0..above {
+                    all.add(w.hi + rng.below(n - w.hi));
+                }
+                all.take_median().expect("a resample of points has points")
+            });
+            inside.clear();
+            median
         })
         .collect()
 }
@@ -278,6 +489,103 @@ mod tests {
             }
             assert_eq!(rc.take_median(), median(&mut drawn));
         }
+    }
+
+    /// The bootstrap drawn one job at a time, as the spec describes it:
+    /// the reference the windowed draws must be indistinguishable from.
+    fn one_by_one_paired(jobs: &[Pair], seed: u64, resamples: usize) -> Vec<f64> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let strata: Vec<Vec<Pair>> = [(true, false), (false, true), (true, true)]
+            .iter()
+            .map(|&(p, c)| {
+                jobs.iter().copied().filter(|j| (j.0.is_some(), j.1.is_some()) == (p, c)).collect()
+            })
+            .collect();
+        (0..resamples)
+            .map(|_| {
+                let (mut prev, mut cur) = (Vec::new(), Vec::new());
+                for s in strata.iter().filter(|s| !s.is_empty()) {
+                    for _ in 0..s.len() {
+                        let j = s[rng.usize(..s.len())];
+                        prev.extend(j.0);
+                        cur.extend(j.1);
+                    }
+                }
+                median(&mut cur).unwrap() - median(&mut prev).unwrap()
+            })
+            .collect()
+    }
+
+    fn one_by_one_medians(points: &[f64], seed: u64, resamples: usize) -> Vec<f64> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (0..resamples)
+            .map(|_| {
+                let mut v: Vec<f64> =
+                    (0..points.len()).map(|_| points[rng.usize(..points.len())]).collect();
+                median(&mut v).unwrap()
+            })
+            .collect()
+    }
+
+    /// The two-sample Kolmogorov–Smirnov statistic.
+    fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+        while i < a.len() && j < b.len() {
+            let x = a[i].min(b[j]);
+            while i < a.len() && a[i] <= x {
+                i += 1;
+            }
+            while j < b.len() && b[j] <= x {
+                j += 1;
+            }
+            d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+        }
+        d
+    }
+
+    /// KS critical value for two samples of `n` at α = 0.001.
+    fn critical(n: usize) -> f64 {
+        1.95 * (2.0 / n as f64).sqrt()
+    }
+
+    /// Two weeks of one role: 300 salaried jobs each, 200 of them open in both.
+    fn two_weeks() -> Vec<Pair> {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut pay = || (60_000.0 + 120_000.0 * rng.f64()).round();
+        let mut jobs: Vec<Pair> = (0..200)
+            .map(|_| {
+                let x = pay();
+                (Some(x), Some(x + 1000.0))
+            })
+            .collect();
+        jobs.extend((0..100).map(|_| (Some(pay()), None)));
+        jobs.extend((0..100).map(|_| (None, Some(pay()))));
+        jobs
+    }
+
+    #[test]
+    fn windowed_draws_follow_the_one_by_one_bootstrap() {
+        const N: usize = 20_000;
+        let jobs = two_weeks();
+        let reference = one_by_one_paired(&jobs, 1, N);
+        // The window as shipped, and one so narrow that most resamples
+        // fall back to drawing everything: both the same distribution.
+        for spread in [SPREAD, 0.0] {
+            let windowed = paired_draws(&jobs, 2, N, spread).unwrap();
+            let d = ks(windowed, reference.clone());
+            assert!(d < critical(N), "paired, spread {spread}: KS {d}");
+        }
+        let points: Vec<f64> = jobs.iter().filter_map(|j| j.1).collect();
+        let reference = one_by_one_medians(&points, 3, N);
+        for spread in [SPREAD, 0.0] {
+            let d = ks(medians(&points, 4, N, spread), reference.clone());
+            assert!(d < critical(N), "medians, spread {spread}: KS {d}");
+        }
+        // The test can tell: a bootstrap of the wrong size is rejected.
+        let wrong = one_by_one_medians(&points[..200], 5, N);
+        assert!(ks(wrong, reference) > critical(N));
     }
 
     #[test]
