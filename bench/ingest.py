@@ -11,9 +11,12 @@ and salarytrends within --tolerance (it rejects rows the baselines keep:
 repeated ids, impossible dates; `rejected.csv` names them).
 
 Reports the median and range of the wall time and the largest peak memory
-(max RSS) of each program, at each size.
+(max RSS) of each program, at each size. A size is ROWS:WEEKS: 3,000,000
+postings over 48 weeks have the weekly volume of 1,000,000 over 16 (a file
+that grows with time), 3,000,000 over 16 three times the jobs open in a
+week (a file that grows with the market).
 
-usage: python3 bench/ingest.py [--rows 1000000 3000000] [--runs 3] [--bin target/release/salarytrends]
+usage: python3 bench/ingest.py [--sizes 1000000:16 3000000:48 3000000:16] [--runs 3] [--bin target/release/salarytrends]
 needs: pip install duckdb pandas
 """
 import argparse
@@ -63,19 +66,21 @@ def compare(ours: dict, duck: dict, pandas: dict, tolerance: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 3_000_000])
+    ap.add_argument("--sizes", nargs="+", default=["1000000:16", "3000000:48", "3000000:16"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tolerance", type=float, default=0.005)
     ap.add_argument("--bin", default=str(HERE.parent / "target/release/salarytrends"))
     args = ap.parse_args()
     binary = str(Path(args.bin).resolve())
     print(f"{os.cpu_count()} cores; {args.runs} interleaved runs each; week {WEEK}")
-    for rows in args.rows:
+    ours_rss = {}
+    for size in args.sizes:
+        rows, weeks = (int(x) for x in size.split(":"))
         with tempfile.TemporaryDirectory() as tmp:
             d = Path(tmp)
             subprocess.run([binary, "-q", "gen-data", "--out", str(d / "data"), "--rows", str(rows),
-                            "--weeks", "16", "--roles", "20", "--subscribers", "0"], check=True)
-            size = (d / "data/postings.csv").stat().st_size / 2**20
+                            "--weeks", str(weeks), "--roles", "20", "--subscribers", "0"], check=True)
+            mib = (d / "data/postings.csv").stat().st_size / 2**20
             inputs = ["data/postings.csv", "data/roles.toml", MONDAY, "data/fx.toml"]
             programs = {
                 "salarytrends snapshot (window_days = 0)":
@@ -102,13 +107,17 @@ def main() -> None:
                 args.tolerance,
             )
         duck = statistics.median(times[names[2]])
-        print(f"\n{rows:,} postings ({size:.0f} MiB CSV): {agreement}")
+        ours_rss[size] = rss[names[0]]
+        print(f"\n{rows:,} postings over {weeks} weeks ({mib:.0f} MiB CSV): {agreement}")
         print("| program | wall time (median, min–max) | peak memory | vs DuckDB |")
         print("| --- | --- | --- | --- |")
         for name in names:
             t = times[name]
             med = statistics.median(t)
             print(f"| {name} | {med:.2f} s ({min(t):.2f}–{max(t):.2f}) | {rss[name]:,.0f} MiB | {duck / med:.2f}× |")
+    first = args.sizes[0]
+    for size in args.sizes[1:]:
+        print(f"salarytrends (window_days = 0) peak memory at {size} / at {first}: {ours_rss[size] / ours_rss[first]:.2f}×")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,9 @@ mod source;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
@@ -252,8 +251,8 @@ impl Retain {
     }
 }
 
-/// Blocks parsed at once (per thread), and read ahead of the parse.
-const BLOCKS_PER_THREAD: usize = 2;
+/// Blocks waiting to be parsed, and parsed blocks waiting to be merged, per thread.
+const BLOCKS_PER_THREAD: usize = 8;
 
 /// Reads every file and validates every row, keeping every accepted posting.
 ///
@@ -270,10 +269,10 @@ pub fn load(
 /// Reads every file as a stream of blocks and validates every row, keeping
 /// the postings `plan` asks for and linking reposts as it says.
 ///
-/// One thread reads (and hashes) the files a block at a time; blocks are
-/// parsed in parallel, a batch at a time, while the batch before is merged
-/// in file order (string ids, repeated ids, what to keep). The result does
-/// not depend on the blocks: the records and lines are those of one serial
+/// One thread reads (and hashes) the files a block at a time; one thread
+/// per core parses blocks as they come, and this thread merges them in file
+/// order (string ids, repeated ids, what to keep). The result does not
+/// depend on the blocks: the records and lines are those of one serial
 /// reader.
 pub fn load_with(
     files: &[PathBuf],
@@ -301,61 +300,73 @@ fn load_blocks(
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let mut merge = Merge::new(*plan, names);
     merge.bytes_total = streams.iter().map(|s| s.size).sum();
-    let batch = rayon::current_num_threads().max(1) * BLOCKS_PER_THREAD;
-    let (tx, rx) = mpsc::sync_channel::<Read>(batch);
-    let titles = row::Titles::new();
+    let workers = rayon::current_num_threads().max(1);
     // Job keys are computed unless no posting is kept or reposts are known
     // not to be chained.
     let chain = plan.window_days != Some(0) && plan.keep != Keep::Nothing;
-    // Parsed blocks' buffers go back to the reading thread to be read into again.
-    let (give_back, returned) = mpsc::channel::<Vec<u8>>();
-    let mut hashes = vec![String::new(); files.len()];
+    let retain = Mutex::new(merge.retain());
     std::thread::scope(|scope| {
-        scope.spawn(move || read_all(streams, &tx, &returned));
-        let mut parsed: Vec<Result<row::Chunk, IngestError>> = Vec::new();
-        let mut failed = None;
-        loop {
-            let mut blocks = Vec::with_capacity(batch);
-            while blocks.len() < batch && failed.is_none() {
-                match rx.recv() {
-                    Ok(Read::Block { file, header, block }) => blocks.push((file, header, block)),
-                    Ok(Read::End { file, sha256 }) => hashes[file] = sha256,
-                    Ok(Read::Failed(e)) => failed = Some(e),
-                    Err(mpsc::RecvError) => break,
+        // Blocks to parse (bounded: memory follows the blocks in flight) …
+        let (to_parse, blocks) = mpsc::sync_channel::<Job>(workers * BLOCKS_PER_THREAD);
+        let blocks = Arc::new(Mutex::new(blocks));
+        // … their chunks, in any order, …
+        let (to_merge, parsed) = mpsc::sync_channel::<(u64, Parsed)>(workers * BLOCKS_PER_THREAD);
+        // … and their buffers, back to the reading thread to be read into again.
+        let (give_back, returned) = mpsc::channel::<Vec<u8>>();
+        let reader = scope.spawn(move || read_all(streams, &to_parse, &returned));
+        for _ in 0..workers {
+            let (blocks, to_merge, give_back) =
+                (Arc::clone(&blocks), to_merge.clone(), give_back.clone());
+            let retain = &retain;
+            scope.spawn(move || {
+                let mut titles = row::Titles::default();
+                loop {
+                    let next = blocks.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(Job { seq, file, header, block }) = next else { return };
+                    let retain = *retain.lock().unwrap_or_else(PoisonError::into_inner);
+                    let name = header.name.clone();
+                    let titles_so_far = std::mem::take(&mut titles);
+                    let mut chunk =
+                        row::Chunk::new(file, name, catalog, fx, titles_so_far, retain, chain);
+                    let result = header.header.parse(&block, &mut chunk);
+                    titles = std::mem::take(&mut chunk.titles);
+                    let _ = give_back.send(block.bytes);
+                    let parsed = result
+                        .map(|()| chunk)
+                        .map_err(|reason| IngestError { path: header.name.clone(), reason });
+                    if to_merge.send((seq, parsed)).is_err() {
+                        return;
+                    }
                 }
-            }
-            if blocks.is_empty() && parsed.is_empty() {
-                break;
-            }
-            let retain = merge.retain();
-            let merged;
-            (parsed, merged) = rayon::join(
-                || {
-                    blocks
-                        .into_par_iter()
-                        .map(|(file, header, block)| {
-                            let name = header.name.clone();
-                            let mut chunk =
-                                row::Chunk::new(file, name, catalog, fx, &titles, retain, chain);
-                            let parsed = header.header.parse(&block, &mut chunk);
-                            let _ = give_back.send(block.bytes);
-                            parsed.map_err(|reason| IngestError {
-                                path: header.name.clone(),
-                                reason,
-                            })?;
-                            Ok(chunk)
-                        })
-                        .collect()
-                },
-                || merge.chunks(std::mem::take(&mut parsed)),
-            );
-            merged?;
+            });
         }
-        // A reading error comes after every block read before it.
-        failed.map_or(Ok(()), Err)
-    })?;
-    merge.finish(hashes)
+        drop((blocks, to_merge, give_back));
+        // Merged in file order as they come.
+        let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, chunk) in parsed.iter() {
+            waiting.insert(seq, chunk);
+            while let Some(chunk) = waiting.remove(&next) {
+                merge.chunk(chunk?);
+                *retain.lock().unwrap_or_else(PoisonError::into_inner) = merge.retain();
+                next += 1;
+            }
+        }
+        // Every block read was merged; a reading error comes after them.
+        reader.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+    .and_then(|hashes| merge.finish(hashes))
 }
+
+/// A block to parse, numbered in file order.
+struct Job {
+    seq: u64,
+    file: usize,
+    header: Arc<FileHeader>,
+    block: source::Block,
+}
+
+type Parsed<'a> = Result<row::Chunk<'a>, IngestError>;
 
 /// A file's name and header, shared by its blocks.
 struct FileHeader {
@@ -363,40 +374,38 @@ struct FileHeader {
     header: source::Header,
 }
 
-/// What the reading thread hands over, in file order.
-enum Read {
-    Block { file: usize, header: Arc<FileHeader>, block: source::Block },
-    End { file: usize, sha256: String },
-    Failed(IngestError),
-}
-
-/// Reads every file to its end, block by block, until the receiver is gone.
+/// Reads every file to its end, block by block, numbering the blocks;
+/// returns the files' SHA-256, or the first reading error. Stops early when
+/// the blocks are no longer wanted.
 fn read_all(
     streams: Vec<Stream<File>>,
-    tx: &mpsc::SyncSender<Read>,
+    to_parse: &mpsc::SyncSender<Job>,
     returned: &mpsc::Receiver<Vec<u8>>,
-) {
+) -> Result<Vec<String>, IngestError> {
     let mut spare = Vec::new();
+    let mut hashes = Vec::with_capacity(streams.len());
+    let mut seq = 0;
     for (file, mut s) in streams.into_iter().enumerate() {
         let header = Arc::new(FileHeader { name: s.name.clone(), header: s.header.clone() });
         s.spare = std::mem::take(&mut spare);
         loop {
             s.spare.extend(returned.try_iter());
-            let msg = match s.next_block() {
-                Ok(Some(block)) => Read::Block { file, header: Arc::clone(&header), block },
+            let block = match s.next_block() {
+                Ok(Some(block)) => block,
                 Ok(None) => break,
-                Err(reason) => Read::Failed(IngestError { path: s.name.clone(), reason }),
+                Err(reason) => return Err(IngestError { path: s.name.clone(), reason }),
             };
-            let stop = matches!(msg, Read::Failed(_));
-            if tx.send(msg).is_err() || stop {
-                return;
+            let job = Job { seq, file, header: Arc::clone(&header), block };
+            if to_parse.send(job).is_err() {
+                // The merge stopped at an error of its own.
+                return Ok(hashes);
             }
+            seq += 1;
         }
         spare = std::mem::take(&mut s.spare);
-        if tx.send(Read::End { file, sha256: s.sha256() }).is_err() {
-            return;
-        }
+        hashes.push(s.sha256());
     }
+    Ok(hashes)
 }
 
 /// The merge of parsed blocks, in file order: global string ids, repeated
@@ -441,13 +450,6 @@ impl Merge {
     /// What blocks parsed now should keep (at least what the merge keeps).
     fn retain(&self) -> Retain {
         self.retain
-    }
-
-    fn chunks(&mut self, chunks: Vec<Result<row::Chunk, IngestError>>) -> Result<(), IngestError> {
-        for c in chunks {
-            self.chunk(c?);
-        }
-        Ok(())
     }
 
     fn chunk(&mut self, c: row::Chunk) {

@@ -1,8 +1,6 @@
 //! Validation of one row: the rules of spec section 2 applied to the text of
 //! each column, producing a [`Posting`] or an [`Issue`].
 
-use std::sync::Mutex;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::NaiveDate;
@@ -87,35 +85,26 @@ pub(super) fn id_digest(id: &str) -> u64 {
 /// A title's role and seniority.
 type Class = (Option<u16>, Seniority);
 
-/// Titles classified so far, shared by the blocks of one read: a file has
-/// far fewer distinct titles than rows (25,000 in a million generated
-/// postings), and each is classified once rather than once per block. It
-/// stops growing at [`Titles::MAX`] titles, so that memory does not follow
-/// a file of ever new titles.
-pub(super) struct Titles {
-    shards: Vec<Mutex<HashMap<String, Class>>>,
-}
+/// Titles classified so far by one parsing thread, kept from block to
+/// block: a file has far fewer distinct titles than rows (25,000 in a
+/// million generated postings), and each is classified once per thread
+/// rather than once per block. (Shared between threads behind locks, the
+/// locks' cache lines cost more than classifying twice.) It stops growing
+/// at [`Titles::MAX`] titles, so that memory does not follow a file of ever
+/// new titles.
+#[derive(Debug, Default)]
+pub(super) struct Titles(HashMap<String, Class>);
 
 impl Titles {
-    const SHARDS: usize = 64;
-    const MAX: usize = 200_000;
+    const MAX: usize = 100_000;
 
-    pub(super) fn new() -> Self {
-        Titles { shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect() }
-    }
-
-    fn get_or(&self, title: &str, classify: impl FnOnce() -> Class) -> Class {
-        use std::hash::BuildHasher;
-        let h = rustc_hash::FxBuildHasher.hash_one(title) as usize;
-        let shard = &self.shards[(h >> 7) % Self::SHARDS];
-        let lock = || shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(&hit) = lock().get(title) {
+    fn get_or(&mut self, title: &str, classify: impl FnOnce() -> Class) -> Class {
+        if let Some(&hit) = self.0.get(title) {
             return hit;
         }
         let class = classify();
-        let mut map = lock();
-        if map.len() < Self::MAX / Self::SHARDS {
-            map.insert(title.to_string(), class);
+        if self.0.len() < Self::MAX {
+            self.0.insert(title.to_string(), class);
         }
         class
     }
@@ -146,7 +135,10 @@ pub(super) struct Chunk<'a> {
     skill_by_key: HashMap<String, u32>,
     /// Lower-cased spelling as written → local skill id.
     skill_by_spelling: HashMap<String, u32>,
-    titles: &'a Titles,
+    /// Spelling exactly as written → local skill id.
+    skill_by_written: HashMap<String, u32>,
+    /// The parsing thread's titles, lent to the chunk while it parses.
+    pub(super) titles: Titles,
     /// Whether reposts are chained (else no job key is computed).
     chain: bool,
     pub(super) issues: Vec<Issue>,
@@ -164,7 +156,7 @@ impl<'a> Chunk<'a> {
         name: String,
         catalog: &'a Catalog,
         fx: &'a FxRates,
-        titles: &'a Titles,
+        titles: Titles,
         retain: Retain,
         chain: bool,
     ) -> Self {
@@ -185,6 +177,7 @@ impl<'a> Chunk<'a> {
             skills: Vec::new(),
             skill_by_key: HashMap::default(),
             skill_by_spelling: HashMap::default(),
+            skill_by_written: HashMap::default(),
             titles,
             chain,
             issues: Vec::new(),
@@ -229,7 +222,9 @@ impl<'a> Chunk<'a> {
 
     /// Validates one row and keeps it as a posting, or records why not.
     pub(super) fn process(&mut self, line: u64, f: &[&str; COLUMNS.len()]) {
-        let get = |c: Col| f[c as usize].trim();
+        // Each field trimmed once (the skills are split, then trimmed).
+        let trimmed: [&str; COLUMNS.len()] = std::array::from_fn(|i| f[i].trim());
+        let get = |c: Col| trimmed[c as usize];
         let id = get(Col::Id);
         for &c in REQUIRED {
             if get(c).is_empty() {
@@ -369,6 +364,17 @@ impl<'a> Chunk<'a> {
 
     /// Local id of a skill as written: aliases and case variants share one id.
     fn skill(&mut self, spelling: &str) -> u32 {
+        // A spelling seen before in this block: its skill, whose name
+        // already took this spelling into account.
+        if let Some(&id) = self.skill_by_written.get(spelling) {
+            return id;
+        }
+        let id = self.new_spelling(spelling);
+        self.skill_by_written.insert(spelling.to_string(), id);
+        id
+    }
+
+    fn new_spelling(&mut self, spelling: &str) -> u32 {
         self.lower.clear();
         if spelling.is_ascii() {
             self.lower.push_str(spelling);
