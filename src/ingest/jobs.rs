@@ -66,6 +66,9 @@ pub fn job_key_with(buf: &mut String, company: &str, title: &str, location: &str
     h.finish()
 }
 
+/// Marks a posting that links jobs but is not kept (see [`chain`]).
+pub(super) const BRIDGE: u32 = u32::MAX;
+
 /// Assigns every kept posting its job (`Posting::job`, an index): postings
 /// with the same key chain into one job while each follows the one before
 /// within `window_days`; `0` makes every posting its own job. Accepted
@@ -80,10 +83,9 @@ pub fn chain(ds: &mut Dataset, window_days: u32) -> u32 {
         }
         return n as u32;
     }
-    const BRIDGE: u32 = u32::MAX;
-    let mut order: Vec<(u64, chrono::NaiveDate, u32)> =
-        ds.postings.iter().enumerate().map(|(i, p)| (p.key, p.posted, i as u32)).collect();
-    order.extend(ds.bridges.iter().map(|&(key, posted)| (key, posted, BRIDGE)));
+    // The kept postings join the bridges, sorted in place.
+    let mut order = std::mem::take(&mut ds.bridges);
+    order.extend(ds.postings.iter().enumerate().map(|(i, p)| (p.key, p.posted, i as u32)));
     order.par_sort_unstable();
     // Jobs are numbered in key and date order; a job with no kept posting
     // takes no number. (Postings of one key on one day always share a job,

@@ -88,7 +88,8 @@ pub struct Dataset {
     pub postings: Vec<Posting>,
     /// Job key and `posted_at` of the accepted postings not kept that can
     /// still link kept ones into one job (those posted by the last week kept).
-    bridges: Vec<(u64, NaiveDate)>,
+    /// (In the form [`jobs::chain`] sorts, so that it sorts them in place.)
+    bridges: Vec<(u64, NaiveDate, u32)>,
     /// Postings accepted (kept or not).
     pub accepted: u64,
     /// The newest `posted_at` of an accepted posting.
@@ -419,16 +420,14 @@ struct Merge {
     companies: Interner,
     locations: Interner,
     skills: HashMap<String, u32>,
-    /// The first row of each id: its digest → file (high 16 bits) and line.
-    first_seen: HashMap<u64, u64>,
+    /// The first row of each id.
+    first_seen: FirstSeen,
     retain: Retain,
     /// Bytes of the files, and of the blocks merged so far: the table of
     /// ids is sized once from them, not grown (and copied) step by step.
     bytes_total: u64,
     bytes_merged: u64,
 }
-
-const LINE_BITS: u32 = 48;
 
 impl Merge {
     fn new(plan: Plan, names: Vec<String>) -> Self {
@@ -440,7 +439,7 @@ impl Merge {
             companies: Interner::default(),
             locations: Interner::default(),
             skills: HashMap::default(),
-            first_seen: HashMap::default(),
+            first_seen: FirstSeen::default(),
             retain: Retain::of(plan.keep, None),
             bytes_total: 0,
             bytes_merged: 0,
@@ -456,7 +455,7 @@ impl Merge {
         if self.bytes_merged == 0 && c.bytes > 0 {
             // The rows of the whole input, estimated from the first block.
             let rows = c.accepted.len() as f64 * self.bytes_total as f64 / c.bytes as f64;
-            self.first_seen.reserve((rows * 1.05) as usize);
+            self.first_seen.table.reserve((rows * 1.05) as usize, FirstSeen::hash);
         }
         self.bytes_merged += c.bytes as u64;
         let ds = &mut self.ds;
@@ -485,29 +484,24 @@ impl Merge {
         let mut company = vec![u32::MAX; c.companies.names.len()];
         let mut location = vec![u32::MAX; c.locations.names.len()];
         let chain = self.plan.window_days.is_some_and(|w| w > 0);
-        let file_bits = (c.file as u64) << LINE_BITS;
         for (i, a) in c.accepted.iter().enumerate() {
-            match self.first_seen.entry(a.digest) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    let (f, line) =
-                        (*first.get() >> LINE_BITS, *first.get() & ((1 << LINE_BITS) - 1));
-                    ds.rows_rejected += 1;
-                    ds.issues.push(Issue {
-                        file: self.names[c.file].clone(),
-                        line: a.line,
-                        id: c.id(i).to_string(),
-                        kind: IssueKind::Rejected,
-                        field: "id".into(),
-                        reason: format!(
-                            "repeats the id first seen at {}:{line}",
-                            self.names[f as usize]
-                        ),
-                    });
-                    continue;
-                }
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(file_bits | a.line.min((1 << LINE_BITS) - 1));
-                }
+            if let Some(first) = self.first_seen.first_or_insert(a.digest, c.file, a.line) {
+                ds.rows_rejected += 1;
+                let reason = match first {
+                    Some((f, line)) => {
+                        format!("repeats the id first seen at {}:{line}", self.names[f])
+                    }
+                    None => "repeats an id seen before".to_string(),
+                };
+                ds.issues.push(Issue {
+                    file: self.names[c.file].clone(),
+                    line: a.line,
+                    id: c.id(i).to_string(),
+                    kind: IssueKind::Rejected,
+                    field: "id".into(),
+                    reason,
+                });
+                continue;
             }
             ds.accepted += 1;
             ds.unclassified += u64::from(a.unclassified);
@@ -541,7 +535,7 @@ impl Merge {
                     ds.postings.push(q);
                 }
                 _ if chain && self.retain.to.is_none_or(|t| a.posted <= t) => {
-                    ds.bridges.push((a.key, a.posted));
+                    ds.bridges.push((a.key, a.posted, jobs::BRIDGE));
                 }
                 _ => {}
             }
@@ -566,7 +560,7 @@ impl Merge {
         ds.postings.retain_mut(|p| {
             if !retain.keeps(p.posted, p.closed) {
                 if chain && retain.to.is_none_or(|t| p.posted <= t) {
-                    bridges.push((p.key, p.posted));
+                    bridges.push((p.key, p.posted, jobs::BRIDGE));
                 }
                 return false;
             }
@@ -608,6 +602,54 @@ impl Merge {
 
 #[cfg(test)]
 mod tests;
+
+/// The first row of every id read so far, for the one thing that must
+/// follow the size of the input: finding repeated ids anywhere in it. An
+/// entry is 12 bytes, the id's 64-bit digest ([`row::id_digest`]) and its
+/// row's place as one 32-bit number across the files (a map of two 64-bit
+/// words would take 16).
+#[derive(Default)]
+struct FirstSeen {
+    table: hashbrown::HashTable<[u32; 3]>,
+    /// Where each file's lines start in the places, and its last line so far.
+    files: Vec<(u64, u64)>,
+}
+
+impl FirstSeen {
+    /// No place: a row beyond four billion lines, named without its line.
+    const UNKNOWN: u32 = u32::MAX;
+
+    fn hash(e: &[u32; 3]) -> u64 {
+        (u64::from(e[1]) << 32) | u64::from(e[0])
+    }
+
+    /// Records that `digest` was first seen at `file`:`line`, or says where
+    /// it was first seen (`None` inside when that place is unknown).
+    fn first_or_insert(
+        &mut self,
+        digest: u64,
+        file: usize,
+        line: u64,
+    ) -> Option<Option<(usize, u64)>> {
+        let (lo, hi) = (digest as u32, (digest >> 32) as u32);
+        if let Some(e) = self.table.find(digest, |e| e[0] == lo && e[1] == hi) {
+            let place = u64::from(e[2]);
+            return Some((e[2] != Self::UNKNOWN).then(|| {
+                let f = self.files.partition_point(|&(start, _)| start <= place) - 1;
+                (f, place - self.files[f].0)
+            }));
+        }
+        while self.files.len() <= file {
+            let start = self.files.last().map_or(0, |&(start, last)| start + last + 1);
+            self.files.push((start, 0));
+        }
+        let (start, last) = &mut self.files[file];
+        *last = (*last).max(line);
+        let place = u32::try_from(*start + line).unwrap_or(Self::UNKNOWN);
+        self.table.insert_unique(digest, [lo, hi, place], Self::hash);
+        None
+    }
+}
 
 /// A string table: each distinct string gets the next id.
 #[derive(Debug, Default, Clone)]

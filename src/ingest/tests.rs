@@ -158,3 +158,33 @@ fn a_repeated_id_names_its_first_row_in_another_block_even_when_that_posting_is_
     assert_eq!(ds.postings.len(), 200);
     assert_eq!(ds.oldest_posted(), NaiveDate::from_ymd_opt(2026, 1, 5));
 }
+
+#[test]
+fn a_repeated_id_names_the_file_and_line_it_was_first_seen_at_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id: &str| format!("{id},MLOps Engineer,,Acme,Remote,,,,,,,,2026-11-16,");
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    let a_rows: Vec<String> = (0..50).map(|i| row(&format!("a{i}"))).collect();
+    std::fs::write(&a, format!("{HEADER}\n{}\n\n\n", a_rows.join("\n"))).unwrap();
+    let b_rows = [row("b0"), row("a7"), row("b1"), row("b0")];
+    std::fs::write(&b, format!("{HEADER}\n{}\n", b_rows.join("\n"))).unwrap();
+    let catalog = Catalog::parse(ROLES).unwrap();
+    let display = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    let ds = load_blocks(&[a, b], display, &catalog, &FxRates::usd_only(), &Plan::default(), 128)
+        .unwrap();
+    let repeats: Vec<(String, u64, String)> = ds
+        .issues
+        .iter()
+        .filter(|i| i.field == "id")
+        .map(|i| (i.file.clone(), i.line, i.reason.clone()))
+        .collect();
+    assert_eq!(
+        repeats,
+        [
+            ("b.csv".to_string(), 3, "repeats the id first seen at a.csv:9".to_string()),
+            ("b.csv".to_string(), 5, "repeats the id first seen at b.csv:2".to_string()),
+        ]
+    );
+    assert_eq!(ds.accepted, 52);
+}
