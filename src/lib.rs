@@ -31,6 +31,7 @@ pub mod model;
 pub mod newsletter;
 pub mod output;
 pub mod pages;
+pub mod quantile;
 pub mod report;
 pub mod roles;
 pub mod serve;

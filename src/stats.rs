@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ingest::{Dataset, SourceFile};
 use crate::model::{Arrangement, IsoWeek, Seniority};
+pub use crate::quantile::{Interval, percentile};
 use crate::roles::Catalog;
 use crate::trends;
 
@@ -164,17 +165,6 @@ pub struct SalaryStats {
     pub median_ci: Option<Interval>,
 }
 
-/// A confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Interval {
-    /// Lower end.
-    pub low: f64,
-    /// Upper end.
-    pub high: f64,
-    /// Confidence level (0.95).
-    pub level: f64,
-}
-
 /// The distribution-free 95 % interval of the median of sorted points
 /// (spec section 10.2): with B ~ Binomial(n, ½), k is the largest integer
 /// ≥ 1 with 2·P(B ≤ k−1) ≤ 0.05, and the interval is x(k)…x(n+1−k). `None`
@@ -310,23 +300,6 @@ pub struct NameCount {
     pub name: String,
     /// Postings.
     pub count: u64,
-}
-
-/// Percentile of sorted values with linear interpolation between closest
-/// ranks (numpy's default, Hyndman–Fan type 7). `None` for no values.
-pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    let h = (n - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let t = h - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    // Same arithmetic as numpy's lerp, so results agree to the last bit.
-    let d = b - a;
-    Some(if t >= 0.5 { b - d * (1.0 - t) } else { a + d * t })
 }
 
 #[derive(Default, Clone)]

@@ -5,7 +5,7 @@
 //! seeded: the same input gives the same numbers.
 
 use crate::model::{IsoWeek, Seniority};
-use crate::stats::{Interval, percentile};
+use crate::quantile::{Interval, percentile};
 
 /// Resamples of every bootstrap (the spec asks for at least 1,000).
 pub const RESAMPLES: usize = 1000;

@@ -25,6 +25,7 @@ mod bench_messages;
 mod bounces;
 mod deltas_cmd;
 mod gen_data;
+mod lock;
 mod newsletter;
 mod report;
 mod send;

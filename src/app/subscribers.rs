@@ -18,7 +18,7 @@ pub(super) fn run(cfg: &Config, cmd: &SubscribersCommand, out: &Printer) -> Resu
     match cmd {
         SubscribersCommand::Import(args) => {
             let catalog = load_catalog(cfg)?;
-            let _lock = super::send::lock_state(cfg)?;
+            let _lock = super::lock::lock_state(cfg)?;
             let ledger = Ledger::open(&cfg.state_db)?;
             let (line, _) = import(cfg, &catalog, &ledger, &args.file, out)?;
             out.say(line);

@@ -32,7 +32,7 @@ use crate::text;
 pub(super) fn run(cfg: &Config, week: Option<IsoWeek>, out: &Printer) -> Result<()> {
     let started = Instant::now();
     // One weekly run per state database at a time.
-    let _lock = send::lock_state(cfg)?;
+    let _lock = super::lock::lock_state(cfg)?;
 
     // 1. Ingest.
     let t = Instant::now();
