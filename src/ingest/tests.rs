@@ -188,3 +188,64 @@ fn a_repeated_id_names_the_file_and_line_it_was_first_seen_at_across_files() {
     );
     assert_eq!(ds.accepted, 52);
 }
+
+#[test]
+fn json_lines_in_small_blocks_read_as_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postings.jsonl");
+    let mut text = String::new();
+    for i in 0..120 {
+        let title = if i % 3 == 0 { "Data Scientist" } else { "MLOps Engineer" };
+        let line = serde_json::json!({
+            "id": format!("j{}", i % 100),
+            "title": title,
+            "company": "Acme",
+            "location": "Zürich",
+            "salary_min": 90_000 + i * 100,
+            "skills": ["k8s", "Python"],
+            "posted_at": "2026-11-16",
+        });
+        text.push_str(&line.to_string());
+        text.push_str(if i % 7 == 0 { "\r\n" } else { "\n" });
+        if i == 50 {
+            text.push_str("{not json}\n\n");
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let whole = read(&path, Plan::default(), 1 << 30);
+    let part = read(&path, Plan::default(), 97);
+    assert_eq!(counts(&part), counts(&whole));
+    assert_eq!(part.postings, whole.postings);
+    assert_eq!((whole.rows_read, whole.rows_rejected, whole.accepted), (121, 21, 100));
+    let bad = whole.issues.iter().find(|i| i.field == "(row)").unwrap();
+    assert_eq!(bad.line, 52);
+}
+
+#[test]
+fn bytes_that_are_not_utf8_in_a_later_block_name_their_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postings.csv");
+    let mut bytes = format!("{HEADER}\n").into_bytes();
+    for i in 0..40 {
+        bytes.extend_from_slice(
+            format!("p{i},MLOps Engineer,,Acme,Remote,,,,,,,,2026-11-16,\n").as_bytes(),
+        );
+    }
+    let at = bytes.len() + 10;
+    bytes.extend_from_slice(b"p40,MLOps \xff Engineer,,Acme,Remote,,,,,,,,2026-11-16,\n");
+    std::fs::write(&path, &bytes).unwrap();
+    let catalog = Catalog::parse(ROLES).unwrap();
+    let display = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    for block in [64, 1 << 20] {
+        let err = load_blocks(
+            std::slice::from_ref(&path),
+            display,
+            &catalog,
+            &FxRates::usd_only(),
+            &Plan::default(),
+            block,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), format!("postings.csv: not UTF-8 (line 42, byte {})", at + 1));
+    }
+}
