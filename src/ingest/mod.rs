@@ -217,6 +217,13 @@ pub struct Plan {
     pub window_days: Option<u32>,
 }
 
+impl Plan {
+    /// Whether reposts are linked, so that postings not kept still count as links.
+    fn chains(&self) -> bool {
+        self.window_days.is_some_and(|w| w > 0)
+    }
+}
+
 /// The test that keeps a posting: open on some day from `from` to `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Retain {
@@ -304,7 +311,7 @@ fn load_blocks(
     let workers = rayon::current_num_threads().max(1);
     // Job keys are computed unless no posting is kept or reposts are known
     // not to be chained.
-    let chain = plan.window_days != Some(0) && plan.keep != Keep::Nothing;
+    let job_keys = plan.window_days != Some(0) && plan.keep != Keep::Nothing;
     let retain = Mutex::new(merge.retain());
     std::thread::scope(|scope| {
         // Blocks to parse (bounded: memory follows the blocks in flight) …
@@ -328,7 +335,7 @@ fn load_blocks(
                     let name = header.name.clone();
                     let titles_so_far = std::mem::take(&mut titles);
                     let mut chunk =
-                        row::Chunk::new(file, name, catalog, fx, titles_so_far, retain, chain);
+                        row::Chunk::new(file, name, catalog, fx, titles_so_far, retain, job_keys);
                     let result = header.header.parse(&block, &mut chunk);
                     titles = std::mem::take(&mut chunk.titles);
                     let _ = give_back.send(block.bytes);
@@ -483,7 +490,7 @@ impl Merge {
             .collect();
         let mut company = vec![u32::MAX; c.companies.names.len()];
         let mut location = vec![u32::MAX; c.locations.names.len()];
-        let chain = self.plan.window_days.is_some_and(|w| w > 0);
+        let chain = self.plan.chains();
         for (i, a) in c.accepted.iter().enumerate() {
             if let Some(first) = self.first_seen.first_or_insert(a.digest, c.file, a.line) {
                 ds.rows_rejected += 1;
@@ -511,20 +518,12 @@ impl Merge {
             match kept {
                 Some(p) if self.retain.keeps(p.posted, p.closed) => {
                     let mut q = p.clone();
-                    q.company = p.company.map(|x| {
-                        let slot = &mut company[x as usize];
-                        if *slot == u32::MAX {
-                            *slot = self.companies.get(&c.companies.names[x as usize]);
-                        }
-                        *slot
-                    });
-                    q.location = p.location.map(|x| {
-                        let slot = &mut location[x as usize];
-                        if *slot == u32::MAX {
-                            *slot = self.locations.get(&c.locations.names[x as usize]);
-                        }
-                        *slot
-                    });
+                    q.company = p
+                        .company
+                        .map(|x| global_id(&mut company, &mut self.companies, &c.companies, x));
+                    q.location = p
+                        .location
+                        .map(|x| global_id(&mut location, &mut self.locations, &c.locations, x));
                     let start = ds.skill_refs.len() as u32;
                     ds.skill_refs.extend(
                         c.skill_refs[p.skills.0 as usize..p.skills.1 as usize]
@@ -552,7 +551,7 @@ impl Merge {
     /// Drops the postings no longer kept (linking reposts through them still).
     fn prune(&mut self) {
         let ds = &mut self.ds;
-        let chain = self.plan.window_days.is_some_and(|w| w > 0);
+        let chain = self.plan.chains();
         let mut refs = Vec::with_capacity(ds.skill_refs.len());
         let retain = self.retain;
         let bridges = &mut ds.bridges;
@@ -602,6 +601,16 @@ impl Merge {
 
 #[cfg(test)]
 mod tests;
+
+/// The global id of block-local string `x`: interned on first use, then
+/// remembered in `ids` (block-local id → global id, `u32::MAX` until used).
+fn global_id(ids: &mut [u32], global: &mut Interner, local: &Interner, x: u32) -> u32 {
+    let slot = &mut ids[x as usize];
+    if *slot == u32::MAX {
+        *slot = global.get(&local.names[x as usize]);
+    }
+    *slot
+}
 
 /// The first row of every id read so far, for the one thing that must
 /// follow the size of the input: finding repeated ids anywhere in it. An

@@ -139,8 +139,9 @@ pub(super) struct Chunk<'a> {
     skill_by_written: HashMap<String, u32>,
     /// The parsing thread's titles, lent to the chunk while it parses.
     pub(super) titles: Titles,
-    /// Whether reposts are chained (else no job key is computed).
-    chain: bool,
+    /// Whether job keys are computed (not when reposts are known not to be
+    /// chained, or no posting is kept).
+    job_keys: bool,
     pub(super) issues: Vec<Issue>,
     pub(super) rows_read: u64,
     pub(super) rejected: u64,
@@ -158,7 +159,7 @@ impl<'a> Chunk<'a> {
         fx: &'a FxRates,
         titles: Titles,
         retain: Retain,
-        chain: bool,
+        job_keys: bool,
     ) -> Self {
         Chunk {
             file,
@@ -179,7 +180,7 @@ impl<'a> Chunk<'a> {
             skill_by_spelling: HashMap::default(),
             skill_by_written: HashMap::default(),
             titles,
-            chain,
+            job_keys,
             issues: Vec::new(),
             rows_read: 0,
             rejected: 0,
@@ -309,7 +310,7 @@ impl<'a> Chunk<'a> {
             }
         };
         let company = get(Col::Company);
-        let key = if self.chain {
+        let key = if self.job_keys {
             super::jobs::job_key_with(&mut self.key_buf, company, title, location_text)
         } else {
             0
