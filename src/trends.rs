@@ -283,7 +283,8 @@ fn paired_draws(jobs: &[Pair], seed: u64, resamples: usize, spread: f64) -> Opti
     let mut picks: Vec<u32> = Vec::new();
     let mut deferred: Vec<(usize, usize, usize)> = Vec::new();
     let mut diffs = Vec::with_capacity(resamples);
-    while diffs.len() < resamples {
+    // Every stratum keeps its size, so every resample has jobs in both weeks.
+    for _ in 0..resamples {
         picks.clear();
         deferred.clear();
         let (mut prev_below, mut cur_below) = (0, 0);
